@@ -1,0 +1,1 @@
+"""The core's x86 sources (assembly fragments and constants files); see docs/fragments.md."""

@@ -1,0 +1,316 @@
+; QEMU's ACPI table loader: runs the etc/table-loader script (acpi_loader.inc) that
+; QEMU's hw/acpi/bios-linker-loader.c writes: ALLOCATE copies a fw_cfg file into guest
+; memory, ADD_POINTER relocates a pointer inside one file by another file's address,
+; ADD_CHECKSUM fixes an ACPI checksum, WRITE_POINTER tells QEMU where a file landed.
+
+.global acpi_rsdp
+.bss acpi_rsdp, 4
+.bss acpi_script, LOADER_BUFFER, 4
+.bss acpi_script_end, 4
+.bss acpi_files, ACPI_MAX_FILES * ACPI_FILE_REC, 4
+.bss acpi_file_count, 4
+.bss acpi_high_top, 4
+.global acpi_high_ptr
+.bss acpi_high_ptr, 4
+.bss acpi_fseg_ptr, 4
+.bss acpi_wp_value, 8
+
+; acpi_load (step, stage tables): run the script, record the RSDP in acpi_rsdp, reserve the
+; memory the tables use in the e820 map.  Without etc/table-loader (-no-acpi) it returns.
+; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+.global acpi_load
+acpi_load:
+    mov esi, name_table_loader
+    call fw_cfg_find
+    test eax, eax
+    jz acpi_none
+    cmp ecx, LOADER_BUFFER
+    ja acpi_script_too_big
+    lea edx, [ecx + acpi_script]
+    mov [acpi_script_end], edx
+    shl eax, 16
+    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, acpi_script
+    call fw_cfg_xfer
+    call e820_low_ram_top
+    mov [acpi_high_top], eax
+    mov [acpi_high_ptr], eax
+    mov dword ptr [acpi_fseg_ptr], ACPI_FSEG_START
+    mov esi, acpi_script
+script_loop:
+    cmp esi, [acpi_script_end]
+    jae script_done
+    mov eax, [esi]
+    cmp eax, LOADER_CMD_ALLOCATE
+    jne not_alloc
+    call loader_allocate
+    jmp script_next
+not_alloc:
+    cmp eax, LOADER_CMD_ADD_POINTER
+    jne not_pointer
+    call loader_add_pointer
+    jmp script_next
+not_pointer:
+    cmp eax, LOADER_CMD_ADD_CHECKSUM
+    jne not_checksum
+    call loader_add_checksum
+    jmp script_next
+not_checksum:
+    cmp eax, LOADER_CMD_WRITE_POINTER
+    jne script_next
+    call loader_write_pointer
+script_next:
+    add esi, LOADER_ENTRY_SIZE
+    jmp script_loop
+script_done:
+    ; the high zone becomes reserved memory for the guest
+    mov eax, [acpi_high_ptr]
+    mov edx, [acpi_high_top]
+    sub edx, eax
+    mov ebx, E820_RESERVED
+    call e820_add
+    mov esi, name_rsdp
+    call loader_lookup_or_null
+    test edi, edi
+    jz acpi_none
+    mov eax, [edi]
+    mov [acpi_rsdp], eax
+acpi_none:
+    ret
+acpi_script_too_big:
+    mov esi, msg_script_big
+    jmp panic
+
+; loader_allocate: ALLOCATE.  In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
+loader_allocate:
+    push esi
+    mov ebx, esi
+    mov eax, [acpi_file_count]
+    cmp eax, ACPI_MAX_FILES
+    jae loader_too_many
+    lea esi, [ebx + LOADER_ALLOC_FILE]
+    call fw_cfg_find
+    test eax, eax
+    jz loader_missing_file
+    ; alignment: a power of two, 0 meaning 1
+    mov edx, [ebx + LOADER_ALLOC_ALIGN]
+    test edx, edx
+    jnz align_nonzero
+    inc edx
+align_nonzero:
+    lea edi, [edx - 1]
+    test edi, edx
+    jnz loader_bad_entry
+    cmp byte ptr [ebx + LOADER_ALLOC_ZONE], LOADER_ZONE_HIGH
+    je alloc_high
+    cmp byte ptr [ebx + LOADER_ALLOC_ZONE], LOADER_ZONE_FSEG
+    jne loader_bad_entry
+    ; FSEG: bump upwards
+    mov edi, [acpi_fseg_ptr]
+    add edi, edx
+    dec edi
+    neg edx
+    and edi, edx
+    lea edx, [edi + ecx]
+    cmp edx, ACPI_FSEG_END
+    ja loader_no_memory
+    mov [acpi_fseg_ptr], edx
+    jmp alloc_read
+alloc_high:
+    ; HIGH: bump downwards from the top of low RAM, within QEMU's ACPI_HIGH_MAX
+    mov edi, [acpi_high_ptr]
+    sub edi, ecx
+    jc loader_no_memory
+    neg edx
+    and edi, edx
+    mov edx, [acpi_high_top]
+    sub edx, edi
+    cmp edx, ACPI_HIGH_MAX
+    ja loader_no_memory
+    mov [acpi_high_ptr], edi
+alloc_read:
+    ; record { address, size, name } and copy the file in
+    mov edx, [acpi_file_count]
+    shl edx, 4
+    add edx, acpi_files
+    mov [edx], edi
+    mov [edx + 4], ecx
+    lea esi, [ebx + LOADER_ALLOC_FILE]
+    mov [edx + 8], esi
+    inc dword ptr [acpi_file_count]
+    shl eax, 16
+    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    call fw_cfg_xfer
+    pop esi
+    ret
+
+; loader_lookup: find an allocated file by name.
+; In: ESI = name.  Out: EDI = its record { address, size, name }.  Panics when absent.
+; Clobbers: EAX.
+loader_lookup:
+    call loader_lookup_or_null
+    test edi, edi
+    jz loader_not_allocated
+    ret
+
+; loader_lookup_or_null: as loader_lookup, but EDI = 0 when absent.  Clobbers: EAX.
+loader_lookup_or_null:
+    push ecx
+    mov ecx, [acpi_file_count]
+    mov eax, acpi_files
+lookup_loop:
+    test ecx, ecx
+    jz lookup_absent
+    mov edi, [eax + 8]
+    call name_eq
+    je lookup_found
+    add eax, ACPI_FILE_REC
+    dec ecx
+    jmp lookup_loop
+lookup_found:
+    mov edi, eax
+    pop ecx
+    ret
+lookup_absent:
+    xor edi, edi
+    pop ecx
+    ret
+
+; loader_add_pointer: ADD_POINTER.  In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
+loader_add_pointer:
+    push esi
+    mov ebx, esi
+    lea esi, [ebx + LOADER_PTR_SRC]
+    call loader_lookup
+    mov edx, [edi]
+    lea esi, [ebx + LOADER_PTR_DEST]
+    call loader_lookup
+    ; bounds: offset + size <= dest size
+    movzx ecx, byte ptr [ebx + LOADER_PTR_SIZE]
+    mov eax, [ebx + LOADER_PTR_OFFSET]
+    add ecx, eax
+    jc loader_bad_entry
+    cmp ecx, [edi + 4]
+    ja loader_bad_entry
+    add eax, [edi]
+    movzx ecx, byte ptr [ebx + LOADER_PTR_SIZE]
+    cmp ecx, 8
+    je ptr_8
+    cmp ecx, 4
+    je ptr_4
+    cmp ecx, 2
+    je ptr_2
+    cmp ecx, 1
+    jne loader_bad_entry
+    add byte ptr [eax], dl
+    jmp ptr_done
+ptr_2:
+    add word ptr [eax], dx
+    jmp ptr_done
+ptr_8:
+    add dword ptr [eax], edx
+    adc dword ptr [eax + 4], 0
+    jmp ptr_done
+ptr_4:
+    add dword ptr [eax], edx
+ptr_done:
+    pop esi
+    ret
+
+; loader_add_checksum: ADD_CHECKSUM (the byte at offset makes the range sum to zero).
+; In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
+loader_add_checksum:
+    push esi
+    mov ebx, esi
+    lea esi, [ebx + LOADER_CKSUM_FILE]
+    call loader_lookup
+    mov eax, [ebx + LOADER_CKSUM_OFFSET]
+    cmp eax, [edi + 4]
+    jae loader_bad_entry
+    mov esi, [ebx + LOADER_CKSUM_START]
+    mov ecx, [ebx + LOADER_CKSUM_LENGTH]
+    mov edx, esi
+    add edx, ecx
+    jc loader_bad_entry
+    cmp edx, [edi + 4]
+    ja loader_bad_entry
+    add esi, [edi]
+    add eax, [edi]
+    xor dl, dl
+    jecxz sum_done
+sum_loop:
+    add dl, [esi]
+    inc esi
+    dec ecx
+    jnz sum_loop
+sum_done:
+    sub byte ptr [eax], dl
+    pop esi
+    ret
+
+; loader_write_pointer: WRITE_POINTER (tell QEMU a file's address through a fw_cfg file).
+; In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
+loader_write_pointer:
+    push esi
+    mov ebx, esi
+    lea esi, [ebx + LOADER_WP_SRC]
+    call loader_lookup
+    mov eax, [edi]
+    add eax, [ebx + LOADER_WP_SRC_OFFSET]
+    mov [acpi_wp_value], eax
+    mov dword ptr [acpi_wp_value + 4], 0
+    movzx ecx, byte ptr [ebx + LOADER_WP_SIZE]
+    cmp ecx, 8
+    ja loader_bad_entry
+    lea esi, [ebx + LOADER_WP_DEST]
+    call fw_cfg_find
+    test eax, eax
+    jz loader_missing_file
+    movzx edx, byte ptr [ebx + LOADER_WP_SIZE]
+    add edx, [ebx + LOADER_WP_DST_OFFSET]
+    cmp edx, ecx
+    ja loader_bad_entry
+    ; select the file and skip to dst_offset, then write size bytes
+    shl eax, 16
+    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_SKIP
+    mov ecx, [ebx + LOADER_WP_DST_OFFSET]
+    mov edi, acpi_wp_value
+    call fw_cfg_xfer
+    mov eax, FW_CFG_DMA_CTL_WRITE
+    movzx ecx, byte ptr [ebx + LOADER_WP_SIZE]
+    call fw_cfg_xfer
+    pop esi
+    ret
+
+loader_too_many:
+    mov esi, msg_too_many_files
+    jmp panic
+loader_missing_file:
+    mov esi, msg_missing_file
+    jmp panic
+loader_bad_entry:
+    mov esi, msg_bad_entry
+    jmp panic
+loader_no_memory:
+    mov esi, msg_no_memory
+    jmp panic
+loader_not_allocated:
+    mov esi, msg_not_allocated
+    jmp panic
+
+name_table_loader:
+    .asciz "etc/table-loader"
+name_rsdp:
+    .asciz "etc/acpi/rsdp"
+msg_script_big:
+    .asciz "etc/table-loader is larger than qboot-fw's LOADER_BUFFER"
+msg_too_many_files:
+    .asciz "etc/table-loader allocates more than ACPI_MAX_FILES files"
+msg_missing_file:
+    .asciz "etc/table-loader names a file that fw_cfg does not have"
+msg_bad_entry:
+    .asciz "etc/table-loader has a malformed entry (bad alignment, zone, size or offset)"
+msg_no_memory:
+    .asciz "no room for the ACPI tables QEMU supplied (zone full)"
+msg_not_allocated:
+    .asciz "etc/table-loader uses a file before allocating it"

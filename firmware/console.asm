@@ -1,0 +1,89 @@
+; Messages for humans: COM1 and QEMU's debug console (uart.inc), used when the firmware
+; cannot boot (panic) or wants to warn.  Not on the normal boot path: every byte written is a
+; device access.
+
+.bss console_ready, 4
+
+; panic: print "qboot-fw: panic: <message>" and halt forever.
+; In: ESI = NUL-terminated message.  Does not return.
+.global panic
+panic:
+    mov ebx, esi
+    mov esi, panic_prefix
+    call console_puts
+    mov esi, ebx
+    call console_puts
+    mov esi, newline
+    call console_puts
+panic_halt:
+    cli
+    hlt
+    jmp panic_halt
+
+; warn: print "qboot-fw: warning: <message>" and return.
+; In: ESI = NUL-terminated message.  Clobbers: EAX, EDX, ESI.
+.global warn
+warn:
+    push ebx
+    mov ebx, esi
+    mov esi, warn_prefix
+    call console_puts
+    mov esi, ebx
+    call console_puts
+    mov esi, newline
+    call console_puts
+    pop ebx
+    ret
+
+; console_puts: write a NUL-terminated string to COM1 and the debug console.
+; In: ESI = string.  Out: ESI past the NUL.  Clobbers: EAX, EDX.
+.global console_puts
+console_puts:
+    cmp byte ptr [console_ready], 0
+    jne puts_next
+    call uart_init
+puts_next:
+    lodsb
+    test al, al
+    jz puts_done
+    mov dx, DEBUGCON_PORT
+    out dx, al
+    mov ah, al
+uart_wait:
+    mov dx, COM1 + UART_LSR
+    in al, dx
+    test al, UART_LSR_THRE
+    jz uart_wait
+    mov al, ah
+    mov dx, COM1 + UART_THR
+    out dx, al
+    jmp puts_next
+puts_done:
+    ret
+
+; uart_init: 115200 8N1, no interrupts.  Clobbers: EAX, EDX.
+uart_init:
+    mov byte ptr [console_ready], 1
+    mov dx, COM1 + UART_IER
+    xor al, al
+    out dx, al
+    mov dx, COM1 + UART_LCR
+    mov al, UART_LCR_DLAB
+    out dx, al
+    mov dx, COM1 + UART_DLL
+    mov al, UART_DIVISOR_115200
+    out dx, al
+    mov dx, COM1 + UART_DLM
+    xor al, al
+    out dx, al
+    mov dx, COM1 + UART_LCR
+    mov al, UART_LCR_8N1
+    out dx, al
+    ret
+
+panic_prefix:
+    .asciz "qboot-fw: panic: "
+warn_prefix:
+    .asciz "qboot-fw: warning: "
+newline:
+    .asciz "\r\n"

@@ -1,0 +1,233 @@
+; The e820 memory map: QEMU's etc/e820 plus the firmware's own reservations, kept sorted by
+; base address, without overlaps and without zero-length entries (e820.inc).
+
+.global e820_map, e820_count
+.bss e820_map, E820_MAX * E820_ENTRY_SIZE, 4
+.bss e820_count, 4
+.bss e820_tmp, E820_MAX * E820_ENTRY_SIZE, 4
+.bss e820_new_start, 4
+.bss e820_new_end, 4
+.bss e820_new_type, 4
+.bss e820_cur_end, 8
+
+; e820_init (step, stage memory): load etc/e820.
+; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+.global e820_init
+e820_init:
+    mov esi, name_etc_e820
+    call fw_cfg_find
+    test eax, eax
+    jz no_e820
+    cmp ecx, E820_MAX * E820_ENTRY_SIZE
+    ja e820_too_big
+    push ecx
+    shl eax, 16
+    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, e820_map
+    call fw_cfg_xfer
+    pop eax
+    xor edx, edx
+    mov ecx, E820_ENTRY_SIZE
+    div ecx
+    mov [e820_count], eax
+    ; an empty reservation normalises the table: drops empty entries and sorts it
+    xor eax, eax
+    xor edx, edx
+    mov ebx, E820_RAM
+    jmp e820_add
+no_e820:
+    mov esi, msg_no_e820
+    jmp panic
+e820_too_big:
+    mov esi, msg_e820_big
+    jmp panic
+
+; e820_add: make [EAX, EAX+EDX) type EBX, carving it out of the entries it overlaps.
+; In: EAX = start, EDX = length (the range lies below 4 GiB; length 0 only normalises),
+;     EBX = type.  Out: e820_map/e820_count updated, sorted, no empty entries.
+; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+.global e820_add
+e820_add:
+    mov [e820_new_start], eax
+    add edx, eax
+    mov [e820_new_end], edx
+    mov [e820_new_type], ebx
+    mov esi, e820_map
+    mov edi, e820_tmp
+    mov ecx, [e820_count]
+    xor ebx, ebx
+carve_loop:
+    test ecx, ecx
+    jz carve_done
+    ; empty entries go
+    mov eax, [esi + E820_LENGTH]
+    or eax, [esi + E820_LENGTH + 4]
+    jz carve_next
+    ; entries at or above 4 GiB, or starting at/after the new end, stay as they are
+    cmp dword ptr [esi + E820_BASE + 4], 0
+    jne carve_keep
+    mov eax, [esi + E820_BASE]
+    cmp eax, [e820_new_end]
+    jae carve_keep
+    ; entry end (64-bit) must lie above the new start to overlap
+    xor edx, edx
+    add eax, [esi + E820_LENGTH]
+    adc edx, [esi + E820_LENGTH + 4]
+    mov [e820_cur_end], eax
+    mov [e820_cur_end + 4], edx
+    test edx, edx
+    jnz carve_overlap
+    cmp eax, [e820_new_start]
+    jbe carve_keep
+carve_overlap:
+    ; the part below the new range: [base, new_start)
+    mov eax, [esi + E820_BASE]
+    mov edx, [e820_new_start]
+    cmp eax, edx
+    jae carve_right
+    mov [edi + E820_BASE], eax
+    mov dword ptr [edi + E820_BASE + 4], 0
+    sub edx, eax
+    mov [edi + E820_LENGTH], edx
+    mov dword ptr [edi + E820_LENGTH + 4], 0
+    mov eax, [esi + E820_TYPE]
+    mov [edi + E820_TYPE], eax
+    add edi, E820_ENTRY_SIZE
+    inc ebx
+carve_right:
+    ; the part above it: [new_end, end) when end > new_end
+    mov eax, [e820_cur_end]
+    mov edx, [e820_cur_end + 4]
+    sub eax, [e820_new_end]
+    sbb edx, 0
+    jc carve_next
+    mov [edi + E820_LENGTH], eax
+    mov [edi + E820_LENGTH + 4], edx
+    or eax, edx
+    jz carve_next
+    mov eax, [e820_new_end]
+    mov [edi + E820_BASE], eax
+    mov dword ptr [edi + E820_BASE + 4], 0
+    mov eax, [esi + E820_TYPE]
+    mov [edi + E820_TYPE], eax
+    add edi, E820_ENTRY_SIZE
+    inc ebx
+    jmp carve_next
+carve_keep:
+    push ecx
+    push esi
+    mov ecx, E820_ENTRY_SIZE / 4
+    rep movsd
+    pop esi
+    pop ecx
+    inc ebx
+carve_next:
+    add esi, E820_ENTRY_SIZE
+    dec ecx
+    jmp carve_loop
+carve_done:
+    ; the new entry itself, unless it is empty
+    mov eax, [e820_new_start]
+    mov edx, [e820_new_end]
+    sub edx, eax
+    jz carve_copy_back
+    cmp ebx, E820_MAX
+    jae e820_full
+    mov [edi + E820_BASE], eax
+    mov dword ptr [edi + E820_BASE + 4], 0
+    mov [edi + E820_LENGTH], edx
+    mov dword ptr [edi + E820_LENGTH + 4], 0
+    mov eax, [e820_new_type]
+    mov [edi + E820_TYPE], eax
+    inc ebx
+carve_copy_back:
+    cmp ebx, E820_MAX
+    ja e820_full
+    mov [e820_count], ebx
+    mov eax, E820_ENTRY_SIZE / 4
+    mul ebx
+    mov ecx, eax
+    mov esi, e820_tmp
+    mov edi, e820_map
+    rep movsd
+    jmp e820_sort
+e820_full:
+    mov esi, msg_e820_full
+    jmp panic
+
+; e820_sort: insertion sort of e820_map by 64-bit base.  Clobbers: EAX, EBX, ECX, EDX, ESI.
+e820_sort:
+    mov ecx, 1
+sort_outer:
+    cmp ecx, [e820_count]
+    jae sort_done
+    mov ebx, ecx
+sort_inner:
+    test ebx, ebx
+    jz sort_next
+    imul esi, ebx, E820_ENTRY_SIZE
+    add esi, e820_map
+    mov eax, [esi - E820_ENTRY_SIZE + E820_BASE + 4]
+    cmp eax, [esi + E820_BASE + 4]
+    ja sort_swap
+    jb sort_next
+    mov eax, [esi - E820_ENTRY_SIZE + E820_BASE]
+    cmp eax, [esi + E820_BASE]
+    jbe sort_next
+sort_swap:
+    push ecx
+    mov ecx, E820_ENTRY_SIZE / 4
+sort_swap_dword:
+    mov eax, [esi - E820_ENTRY_SIZE]
+    mov edx, [esi]
+    mov [esi], eax
+    mov [esi - E820_ENTRY_SIZE], edx
+    add esi, 4
+    dec ecx
+    jnz sort_swap_dword
+    pop ecx
+    dec ebx
+    jmp sort_inner
+sort_next:
+    inc ecx
+    jmp sort_outer
+sort_done:
+    ret
+
+; e820_low_ram_top: end of the highest RAM entry below 4 GiB.
+; Out: EAX = address (0 when there is none).  Clobbers: ECX, EDX, ESI.
+.global e820_low_ram_top
+e820_low_ram_top:
+    xor eax, eax
+    mov esi, e820_map
+    mov ecx, [e820_count]
+top_loop:
+    test ecx, ecx
+    jz top_done
+    cmp dword ptr [esi + E820_TYPE], E820_RAM
+    jne top_next
+    cmp dword ptr [esi + E820_BASE + 4], 0
+    jne top_next
+    cmp dword ptr [esi + E820_LENGTH + 4], 0
+    jne top_next
+    mov edx, [esi + E820_BASE]
+    add edx, [esi + E820_LENGTH]
+    jc top_next
+    cmp edx, eax
+    jbe top_next
+    mov eax, edx
+top_next:
+    add esi, E820_ENTRY_SIZE
+    dec ecx
+    jmp top_loop
+top_done:
+    ret
+
+name_etc_e820:
+    .asciz "etc/e820"
+msg_no_e820:
+    .asciz "QEMU's fw_cfg has no etc/e820 memory map (QEMU older than 1.7 is not supported)"
+msg_e820_big:
+    .asciz "etc/e820 has more entries than E820_MAX"
+msg_e820_full:
+    .asciz "the e820 map is full (E820_MAX entries)"

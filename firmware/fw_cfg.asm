@@ -1,0 +1,213 @@
+; QEMU fw_cfg access (QEMU docs/specs/fw_cfg.rst), DMA interface with a port-I/O fallback.
+
+.bss fw_cfg_dma_desc, FW_CFG_DMA_SIZE, 16
+.bss fw_cfg_has_dma, 4
+.bss fw_cfg_scratch, 8
+.global fw_cfg_dir
+.bss fw_cfg_dir, FW_CFG_DIR_BUFFER, 4
+
+; fw_cfg_init (step, stage fw_cfg): detect the DMA interface and read the file directory.
+; Probing is a DMA read of FW_CFG_ID: QEMU performs DMA synchronously inside the port write,
+; so a descriptor whose control word is still set afterwards means there is no DMA
+; interface ("DMA interface"); we then check the signature over the data port.
+; Clobbers: EAX, ECX, EDX, ESI, EDI.
+.global fw_cfg_init
+fw_cfg_init:
+    mov eax, (FW_CFG_ID << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, fw_cfg_scratch
+    mov ecx, 4
+    call fw_cfg_dma_start
+    mov eax, [fw_cfg_dma_desc]
+    test eax, eax
+    jnz no_dma
+    test byte ptr [fw_cfg_scratch], FW_CFG_VERSION_DMA
+    jz no_dma
+    mov byte ptr [fw_cfg_has_dma], 1
+    ; one transfer for the whole directory: QEMU zero-fills reads past an item's end
+    mov eax, (FW_CFG_FILE_DIR << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, fw_cfg_dir
+    mov ecx, FW_CFG_DIR_BUFFER
+    call fw_cfg_xfer
+    jmp check_count
+no_dma:
+    mov byte ptr [fw_cfg_has_dma], 0
+    mov eax, (FW_CFG_SIGNATURE << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, fw_cfg_scratch
+    mov ecx, 4
+    call fw_cfg_xfer
+    cmp dword ptr [fw_cfg_scratch], FW_CFG_QEMU_SIGNATURE
+    jne no_fw_cfg
+    ; without DMA every byte is a port read: read the count, then only the entries
+    mov eax, (FW_CFG_FILE_DIR << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, fw_cfg_dir
+    mov ecx, 4
+    call fw_cfg_xfer
+    mov ecx, [fw_cfg_dir]
+    bswap ecx
+    cmp ecx, FW_CFG_DIR_MAX_FILES
+    ja too_many_files
+    shl ecx, 6
+    mov eax, FW_CFG_DMA_CTL_READ
+    mov edi, fw_cfg_dir + 4
+    call fw_cfg_xfer
+check_count:
+    mov eax, [fw_cfg_dir]
+    bswap eax
+    cmp eax, FW_CFG_DIR_MAX_FILES
+    ja too_many_files
+    ret
+no_fw_cfg:
+    mov esi, msg_no_fw_cfg
+    jmp panic
+too_many_files:
+    mov esi, msg_too_many
+    jmp panic
+
+; fw_cfg_xfer: one fw_cfg transfer ("DMA interface" control semantics on both paths).
+; In: EAX = FW_CFG_DMA_CTL_* bits, with the selector in bits 31:16 when SELECT is set;
+;     EDI = guest address; ECX = length in bytes.
+; Out: nothing (panics when QEMU reports a DMA error).  Clobbers: EAX, EDX.
+.global fw_cfg_xfer
+fw_cfg_xfer:
+    cmp byte ptr [fw_cfg_has_dma], 0
+    je xfer_pio
+    call fw_cfg_dma_start
+    mov eax, [fw_cfg_dma_desc]
+    test eax, eax
+    jnz dma_error
+    ret
+dma_error:
+    mov esi, msg_dma_error
+    jmp panic
+xfer_pio:
+    push ecx
+    push edi
+    test eax, FW_CFG_DMA_CTL_SELECT
+    jz pio_selected
+    push eax
+    shr eax, 16
+    mov dx, FW_CFG_PORT_SEL
+    out dx, ax
+    pop eax
+pio_selected:
+    mov dx, FW_CFG_PORT_DATA
+    test eax, FW_CFG_DMA_CTL_READ
+    jz pio_not_read
+    rep insb byte ptr es:[edi], dx
+    jmp pio_done
+pio_not_read:
+    test eax, FW_CFG_DMA_CTL_SKIP
+    jz pio_not_skip
+    jecxz pio_done
+pio_skip:
+    in al, dx
+    dec ecx
+    jnz pio_skip
+    jmp pio_done
+pio_not_skip:
+    test eax, FW_CFG_DMA_CTL_WRITE
+    jz pio_done
+    mov esi, msg_pio_write
+    call warn
+pio_done:
+    pop edi
+    pop ecx
+    ret
+
+; fw_cfg_dma_start: fill the descriptor and hand its address to QEMU.
+; In: as fw_cfg_xfer.  Out: the descriptor's control word (big-endian) is 0 when done.
+; Clobbers: EAX, EDX.
+fw_cfg_dma_start:
+    bswap eax
+    mov [fw_cfg_dma_desc], eax
+    mov eax, ecx
+    bswap eax
+    mov [fw_cfg_dma_desc + 4], eax
+    mov dword ptr [fw_cfg_dma_desc + 8], 0
+    mov eax, edi
+    bswap eax
+    mov [fw_cfg_dma_desc + 12], eax
+    mov eax, fw_cfg_dma_desc
+    bswap eax
+    mov dx, FW_CFG_PORT_DMA_LOW
+    out dx, eax
+    ret
+
+; fw_cfg_find: look a file up in the directory read by fw_cfg_init.
+; In: ESI = NUL-terminated name.  Out: EAX = selector (0 when absent), ECX = size.
+; Clobbers: EDX, EDI.
+.global fw_cfg_find
+fw_cfg_find:
+    push ebx
+    mov ebx, [fw_cfg_dir]
+    bswap ebx
+    mov edx, fw_cfg_dir + 4
+find_next:
+    test ebx, ebx
+    jz find_absent
+    lea edi, [edx + FW_CFG_FILE_NAME_OFF]
+    call name_eq
+    je find_found
+    add edx, FW_CFG_FILE_ENTRY_SIZE
+    dec ebx
+    jmp find_next
+find_found:
+    movzx eax, word ptr [edx + FW_CFG_FILE_SELECT_OFF]
+    xchg al, ah
+    mov ecx, [edx + FW_CFG_FILE_SIZE_OFF]
+    bswap ecx
+    pop ebx
+    ret
+find_absent:
+    xor eax, eax
+    xor ecx, ecx
+    pop ebx
+    ret
+
+; name_eq: compare two NUL-terminated fw_cfg names of at most FW_CFG_MAX_FILE_PATH bytes.
+; In: ESI, EDI = names.  Out: ZF set when equal.  Clobbers: nothing else.
+.global name_eq
+name_eq:
+    push eax
+    push ecx
+    push esi
+    push edi
+    mov ecx, FW_CFG_MAX_FILE_PATH
+name_loop:
+    mov al, [esi]
+    cmp al, [edi]
+    jne name_out
+    test al, al
+    jz name_out
+    inc esi
+    inc edi
+    dec ecx
+    jnz name_loop
+    cmp eax, eax
+name_out:
+    pop edi
+    pop esi
+    pop ecx
+    pop eax
+    ret
+
+; fw_cfg_read_item: read a 32-bit little-endian item (FW_CFG_KERNEL_SIZE and friends).
+; In: EAX = selector.  Out: EAX = value.  Clobbers: ECX, EDX, EDI.
+.global fw_cfg_read_item
+fw_cfg_read_item:
+    shl eax, 16
+    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, fw_cfg_scratch
+    mov ecx, 4
+    call fw_cfg_xfer
+    mov eax, [fw_cfg_scratch]
+    ret
+
+msg_no_fw_cfg:
+    .asciz "no QEMU fw_cfg device at I/O port 0x510; qboot-fw runs only under QEMU"
+msg_too_many:
+    .asciz "the fw_cfg directory has more files than qboot-fw's buffer (FW_CFG_DIR_MAX_FILES)"
+msg_dma_error:
+    .asciz "fw_cfg DMA transfer failed (QEMU set the error bit)"
+msg_pio_write:
+    .asciz "fw_cfg writes need the DMA interface; a table-loader pointer was not written back"

@@ -1,0 +1,1 @@
+"""Built-in loader and feature plugins (installed as ``qboot_plugins``)."""

@@ -1,0 +1,120 @@
+; Linux bzImage through the 32-bit boot protocol (boot.rst, "32-bit Boot Protocol"): no
+; real-mode setup code runs.  QEMU has already parsed the bzImage (hw/i386/x86.c,
+; x86_load_linux) and chosen the load addresses, which it wrote into the setup header it
+; serves as FW_CFG_SETUP_DATA (cmd_line_ptr, ramdisk_image/size, type_of_loader,
+; setup_data chain); this loader copies the pieces where QEMU said and honours that header.
+
+.bss linux_zero_page, LINUX_BOOT_PARAMS_SIZE, 4096
+.bss linux_kernel_addr, 4
+
+; linux_probe (loader probe, stage boot).
+; Out: returns when the kernel is not a bzImage; otherwise enters it and never returns.
+; Clobbers: everything but EBP and ESP when it returns.
+.global linux_probe
+linux_probe:
+    ; the first page of the setup part holds the header; reads past its end read zeroes
+    mov eax, (FW_CFG_SETUP_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, linux_zero_page
+    mov ecx, LINUX_BOOT_PARAMS_SIZE
+    call fw_cfg_xfer
+    cmp dword ptr [linux_zero_page + LINUX_HDR_MAGIC], LINUX_MAGIC_HDRS
+    jne linux_not_mine
+    cmp word ptr [linux_zero_page + LINUX_HDR_VERSION], LINUX_PROTOCOL_MIN
+    jb linux_too_old
+    test byte ptr [linux_zero_page + LINUX_HDR_LOADFLAGS], LINUX_LOADED_HIGH
+    jz linux_zimage
+    ; boot_params: everything but the setup header is zero (boot.rst, "32-bit Boot
+    ; Protocol": the loader fills struct boot_params, starting from a zeroed one)
+    xor eax, eax
+    mov edi, linux_zero_page
+    mov ecx, LINUX_HDR_START
+    rep stosb
+    movzx edi, byte ptr [linux_zero_page + LINUX_HDR_JUMP + 1]
+    add edi, linux_zero_page + LINUX_HDR_MAGIC
+    mov ecx, linux_zero_page + LINUX_BOOT_PARAMS_SIZE
+    sub ecx, edi
+    jbe linux_bad_header
+    rep stosb
+
+    ; the protected-mode kernel, where QEMU put it (FW_CFG_KERNEL_ADDR); QEMU appends any
+    ; setup_data it passes to this blob and links it from the header
+    mov eax, FW_CFG_KERNEL_ADDR
+    call fw_cfg_read_item
+    mov [linux_kernel_addr], eax
+    mov [linux_zero_page + LINUX_HDR_CODE32_START], eax
+    mov edi, eax
+    mov ecx, [kernel_size]
+    mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    call fw_cfg_xfer
+
+    ; the command line, at cmd_line_ptr (QEMU sized it against cmdline_size)
+    mov eax, FW_CFG_CMDLINE_SIZE
+    call fw_cfg_read_item
+    mov ecx, eax
+    mov edi, [linux_zero_page + LINUX_HDR_CMD_LINE_PTR]
+    test edi, edi
+    jz linux_no_cmdline
+    jecxz linux_no_cmdline
+    mov eax, (FW_CFG_CMDLINE_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    call fw_cfg_xfer
+linux_no_cmdline:
+
+    ; the initrd, at ramdisk_image (QEMU honoured initrd_addr_max); it must not cover the
+    ; ACPI tables, which live at the top of low RAM
+    mov ecx, [linux_zero_page + LINUX_HDR_RAMDISK_SIZE]
+    jecxz linux_no_initrd
+    mov edi, [linux_zero_page + LINUX_HDR_RAMDISK_IMAGE]
+    mov eax, [acpi_high_ptr]
+    test eax, eax
+    jz linux_initrd_fits
+    lea edx, [edi + ecx]
+    cmp edx, eax
+    ja linux_initrd_overlap
+linux_initrd_fits:
+    mov eax, (FW_CFG_INITRD_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    call fw_cfg_xfer
+linux_no_initrd:
+
+    ; the memory map and the RSDP
+    mov ecx, [e820_count]
+    mov [linux_zero_page + LINUX_E820_ENTRIES], cl
+    imul ecx, ecx, E820_ENTRY_SIZE / 4
+    mov esi, e820_map
+    mov edi, linux_zero_page + LINUX_E820_TABLE
+    rep movsd
+    mov eax, [acpi_rsdp]
+    mov [linux_zero_page + LINUX_ACPI_RSDP_ADDR], eax
+    mov dword ptr [linux_zero_page + LINUX_ACPI_RSDP_ADDR + 4], 0
+
+    ; enter: flat __BOOT_CS/__BOOT_DS (our GDT), interrupts off, ESI = boot_params,
+    ; EBP = EDI = EBX = 0
+    cli
+    mov esi, linux_zero_page
+    xor ebx, ebx
+    xor ebp, ebp
+    xor edi, edi
+    jmp dword ptr [linux_kernel_addr]
+
+linux_not_mine:
+    ret
+linux_too_old:
+    mov esi, msg_too_old
+    jmp panic
+linux_zimage:
+    mov esi, msg_zimage
+    jmp panic
+linux_bad_header:
+    mov esi, msg_bad_header
+    jmp panic
+linux_initrd_overlap:
+    mov esi, msg_initrd_overlap
+    jmp panic
+
+msg_too_old:
+    .asciz "linux: the bzImage uses boot protocol older than 2.02, which qboot-fw does not support"
+msg_zimage:
+    .asciz "linux: a zImage (not LOADED_HIGH) cannot be booted; build a bzImage"
+msg_bad_header:
+    .asciz "linux: the setup header claims to be longer than the boot_params page"
+msg_initrd_overlap:
+    .asciz "linux: QEMU placed the initrd over the ACPI tables at the top of RAM; use less -initrd or more -m"

@@ -1,0 +1,250 @@
+"""Assembly source handling shared by every backend.
+
+The core, not the assembler, resolves everything that crosses a fragment boundary: before a
+backend sees a fragment, :func:`prepare` strips comments, splits ``label: insn`` lines,
+collects ``.global`` declarations and replaces every named constant and every symbol of
+another fragment with its numeric value.  Backends therefore assemble self-contained text
+in which only the fragment's own labels are symbolic, which is what lets two different
+assemblers produce the same bytes.
+
+Source conventions (docs/fragments.md): Intel syntax without ``%`` prefixes; ``;`` starts a
+comment; one statement per line; allowed directives are listed in ``DIRECTIVES``.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import QbootError
+
+IDENT = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
+LABEL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.$]*):(.*)$")
+NUMBER = re.compile(r"^(0x[0-9a-fA-F]+|0b[01]+|[0-9]+)$")
+
+#: data directives both backends accept with the same meaning
+DIRECTIVES = {".byte", ".word", ".long", ".quad", ".ascii", ".asciz", ".fill", ".zero",
+              ".space"}
+FORBIDDEN = {
+    ".align": "align the fragment instead (Fragment(align=N)): assemblers pad differently",
+    ".balign": "align the fragment instead (Fragment(align=N)): assemblers pad differently",
+    ".p2align": "align the fragment instead (Fragment(align=N)): assemblers pad differently",
+    ".code16": "set bits=16 on the Fragment instead",
+    ".code32": "set bits=32 on the Fragment instead",
+    ".section": "choose the Fragment's region instead",
+    ".org": "choose the Fragment's region instead",
+    ".set": "put named constants in a constants (.inc) file",
+    ".equ": "put named constants in a constants (.inc) file",
+}
+
+REGISTERS = set("""
+al ah ax eax bl bh bx ebx cl ch cx ecx dl dh dx edx si esi di edi sp esp bp ebp
+cs ds es fs gs ss cr0 cr2 cr3 cr4 dr0 dr1 dr2 dr3 dr6 dr7 st
+""".split())
+KEYWORDS = {"byte", "word", "dword", "qword", "tbyte", "ptr", "short", "near", "far"}
+PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock"}
+
+
+@dataclass
+class Line:
+    """One statement of a fragment, with where it came from."""
+
+    number: int  # 1-based line in the origin file
+    text: str  # after substitution
+    label: str | None = None  # a label defined on this line (the statement may be empty)
+
+    @property
+    def is_instruction(self) -> bool:
+        return bool(self.text) and not self.text.startswith(".")
+
+
+@dataclass
+class Prepared:
+    """A fragment's source ready for a backend."""
+
+    lines: list[Line]
+    labels: list[str]
+    globals: list[str]
+    references: set[str] = field(default_factory=set)  # external symbols it uses
+
+
+def strip_comment(text: str) -> str:
+    """Drop a ``;`` comment, leaving ``;`` inside string literals alone."""
+    quote = False
+    for i, ch in enumerate(text):
+        if ch == '"' and (i == 0 or text[i - 1] != "\\"):
+            quote = not quote
+        elif ch == ";" and not quote:
+            return text[:i].rstrip()
+    return text.rstrip()
+
+
+def _split_strings(text: str) -> list[tuple[bool, str]]:
+    """Split into (is_string, piece) so substitution never touches string literals."""
+    parts, cur, quote = [], "", False
+    for i, ch in enumerate(text):
+        if ch == '"' and (i == 0 or text[i - 1] != "\\"):
+            if quote:
+                parts.append((True, cur + ch))
+                cur = ""
+            else:
+                parts.append((False, cur))
+                cur = ch
+            quote = not quote
+        else:
+            cur += ch
+    parts.append((quote, cur))
+    return parts
+
+
+@dataclass(frozen=True)
+class BssVar:
+    """``.bss name, size[, align]``: a zero-initialised firmware RAM variable.  Its name is a
+    global symbol; size and align are constant expressions."""
+
+    name: str
+    size: str
+    align: str
+    number: int
+
+
+def scan(source: str, where: str) -> tuple[list[Line], list[str], list[str], list[BssVar]]:
+    """First pass: comments, labels, ``.global``, ``.bss``; no substitution yet."""
+    lines: list[Line] = []
+    labels: list[str] = []
+    globals_: list[str] = []
+    bss: list[BssVar] = []
+    for number, raw in enumerate(source.splitlines(), 1):
+        text = strip_comment(raw).strip()
+        while text:
+            m = LABEL.match(text)
+            if not m:
+                break
+            name, text = m.group(1), m.group(2).strip()
+            if name in labels:
+                raise QbootError(f"{where}:{number}: label {name!r} defined twice in one fragment")
+            labels.append(name)
+            lines.append(Line(number, "", label=name))
+        if not text:
+            continue
+        word = text.split(None, 1)[0].lower()
+        if word == ".global" or word == ".globl":
+            globals_.extend(n.strip() for n in text.split(None, 1)[1].split(","))
+            continue
+        if word == ".bss":
+            args = [a.strip() for a in text.split(None, 1)[1].split(",")] if " " in text else []
+            if len(args) not in (2, 3) or not re.fullmatch(r"[A-Za-z_]\w*", args[0]):
+                raise QbootError(f"{where}:{number}: expected '.bss name, size[, align]'")
+            bss.append(BssVar(args[0], args[1], args[2] if len(args) == 3 else "4", number))
+            continue
+        if word in FORBIDDEN:
+            raise QbootError(f"{where}:{number}: {word} is not allowed in fragments; "
+                             f"{FORBIDDEN[word]}")
+        if word.startswith(".") and word not in DIRECTIVES:
+            raise QbootError(f"{where}:{number}: unknown directive {word}; "
+                             f"use one of {', '.join(sorted(DIRECTIVES))}")
+        lines.append(Line(number, text))
+    bss_names = {v.name for v in bss}
+    for g in globals_:
+        if g not in labels and g not in bss_names:
+            raise QbootError(f"{where}: .global {g} names no label of this fragment")
+    # .bss variables are always global; listing them in .global only documents that
+    globals_ = [g for g in globals_ if g not in bss_names]
+    return lines, labels, globals_, bss
+
+
+def substitute(lines: list[Line], labels: list[str], values: dict[str, int], where: str,
+               references: set[str] | None = None) -> list[Line]:
+    """Replace constants and other fragments' symbols by numbers; report unknown names."""
+    local = set(labels)
+    out = []
+    for line in lines:
+        if not line.text:
+            out.append(line)
+            continue
+        head, _, rest = line.text.partition(" ")
+        words = [head]
+        while head.lower() in PREFIXES and rest:
+            head, _, rest = rest.strip().partition(" ")
+            words.append(head)
+        pieces = []
+        for is_str, piece in _split_strings(rest):
+            if is_str:
+                pieces.append(piece)
+                continue
+
+            def repl(m: re.Match) -> str:
+                name = m.group(0)
+                low = name.lower()
+                if name in local or low in REGISTERS or low in KEYWORDS or name == ".":
+                    return name
+                if name in values:
+                    if references is not None:
+                        references.add(name)
+                    return hex(values[name])
+                raise QbootError(f"{where}:{line.number}: undefined symbol {name!r} in "
+                                 f"'{line.text}'; define it as a label (with .global if "
+                                 f"another fragment needs it) or a named constant")
+
+            pieces.append(re.sub(r"(?<![0-9A-Za-z_])" + IDENT.pattern, repl, piece))
+        text = " ".join(words) + (" " + "".join(pieces).strip() if rest.strip() else "")
+        out.append(Line(line.number, text, line.label))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Named constants: files of ``NAME = expression   ; where the value comes from``
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+        ast.FloorDiv: operator.floordiv, ast.LShift: operator.lshift,
+        ast.RShift: operator.rshift, ast.BitOr: operator.or_, ast.BitAnd: operator.and_,
+        ast.BitXor: operator.xor, ast.Mod: operator.mod}
+
+
+def evaluate(expr: str, names: dict[str, int], where: str) -> int:
+    """Evaluate an integer constant expression over earlier constants."""
+    def ev(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                raise QbootError(f"{where}: unknown constant {node.id!r}")
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Invert)):
+            v = ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else ~v
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ord" and \
+                len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+            return ord(node.args[0].value)
+        raise QbootError(f"{where}: not an integer constant expression: {expr!r}")
+    try:
+        return ev(ast.parse(expr.strip(), mode="eval").body)
+    except SyntaxError:
+        raise QbootError(f"{where}: not an integer constant expression: {expr!r}") from None
+
+
+def load_constants(paths, into: dict[str, int] | None = None) -> dict[str, int]:
+    """Read constants files in order; a name may be defined once only."""
+    names = dict(into or {})
+    origin: dict[str, str] = {}
+    for path in paths:
+        for number, raw in enumerate(Path(path).read_text().splitlines(), 1):
+            text = strip_comment(raw).strip()
+            if not text:
+                continue
+            where = f"{path}:{number}"
+            name, eq, expr = text.partition("=")
+            name = name.strip()
+            if not eq or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+                raise QbootError(f"{where}: expected 'NAME = value' with an upper-case name")
+            if name in names and names[name] != evaluate(expr, names, where):
+                raise QbootError(f"{where}: constant {name} redefined with another value "
+                                 f"(first in {origin.get(name, 'the core')})")
+            names[name] = evaluate(expr, names, where)
+            origin.setdefault(name, where)
+    return names

@@ -1,0 +1,184 @@
+"""The default backend: keystone-engine (a pure ``pip install``).
+
+keystone-engine 0.9.2 mis-encodes several 16-bit instructions: it gives them an
+operand-size prefix (0x66) that turns them into their 32-bit forms -- ``ret`` becomes
+``66 c3`` (pops 4 bytes), ``retf`` ``66 cb``, ``call label`` ``66 e8 rel32`` (pushes 4
+bytes), ``push imm`` ``66 6a/68`` (pushes 4 bytes), and near ``jmp``/``jcc`` get rel32.
+:func:`guard16` checks every 16-bit instruction it emits: an operand-size prefix is only
+accepted where the source asks for 32-bit operands (a 32-bit register, ``dword``, or a
+``...d`` string/stack mnemonic).  The known-bad forms are corrected by rewriting the source
+line into explicit bytes (and re-assembling until the layout is stable); anything else is
+refused with an error naming the source line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import capstone
+from keystone import KS_ARCH_X86, KS_MODE_16, KS_MODE_32, Ks, KsError
+
+from ..asm import Line
+from ..errors import QbootError
+from . import Assembled, MARK, local_names, marked_source, neutralise_labels
+
+#: mnemonics whose 32-bit operand size is spelled in the mnemonic itself
+WIDE_MNEMONICS = {"pushfd", "popfd", "pushad", "popad", "iretd", "stosd", "movsd", "lodsd",
+                  "cmpsd", "scasd", "insd", "outsd", "cwde", "cdq"}
+WIDE_OPERAND = re.compile(r"\b(e[abcd]x|e[sd]i|e[sb]p|dword)\b", re.I)
+JCC = {"jo": 0, "jno": 1, "jb": 2, "jc": 2, "jnae": 2, "jae": 3, "jnb": 3, "jnc": 3,
+       "je": 4, "jz": 4, "jne": 5, "jnz": 5, "jbe": 6, "jna": 6, "ja": 7, "jnbe": 7,
+       "js": 8, "jns": 9, "jp": 10, "jpe": 10, "jnp": 11, "jpo": 11, "jl": 12, "jnge": 12,
+       "jge": 13, "jnl": 13, "jle": 14, "jng": 14, "jg": 15, "jnle": 15}
+
+
+def _canonical(text: str) -> str:
+    """Spellings keystone needs that GNU as also accepts (kept equivalent)."""
+    t = text.strip()
+    low = t.lower()
+    if low in ("rep movsd", "movsd"):
+        return t[: len(t) - 5] + "movsd dword ptr es:[edi], dword ptr [esi]"
+    if low in ("rep movsw", "movsw"):
+        return t[: len(t) - 5] + "movsw word ptr es:[edi], word ptr [esi]"
+    return t
+
+
+class KeystoneAssembler:
+    name = "keystone"
+
+    def __init__(self) -> None:
+        self._ks = {16: Ks(KS_ARCH_X86, KS_MODE_16), 32: Ks(KS_ARCH_X86, KS_MODE_32)}
+
+    # -- raw assembly with a marker per line ------------------------------------------
+    def _raw(self, lines: Sequence[Line], bits: int, base: int, where: str) -> Assembled:
+        body, count = marked_source([Line(ln.number, _canonical(ln.text), ln.label)
+                                     for ln in lines])
+        table = ".long " + ", ".join(MARK.format(i) for i in range(count))
+        try:
+            encoding, _ = self._ks[bits].asm("\n".join(body + [table]), base)
+        except KsError as exc:
+            raise QbootError(self._locate(lines, bits, base, where, exc)) from None
+        blob = bytes(encoding or b"")
+        tail = blob[-4 * count:]
+        offsets = [int.from_bytes(tail[4 * i:4 * i + 4], "little") - base for i in range(count)]
+        return Assembled(blob[: offsets[-1]], offsets)
+
+    def _locate(self, lines, bits, base, where, exc) -> str:
+        labels = local_names(lines)
+        for ln in lines:
+            if not ln.text:
+                continue
+            try:
+                self._ks[bits].asm(neutralise_labels(_canonical(ln.text), labels, base), base)
+            except KsError as e:
+                return f"{where}:{ln.number}: keystone cannot assemble '{ln.text}': {e}"
+        return f"{where}: keystone failed: {exc}"
+
+    # -- public ---------------------------------------------------------------------------
+    def assemble(self, lines: Sequence[Line], bits: int, base: int, where: str) -> Assembled:
+        lines = list(lines)
+        if bits != 16:
+            return self._raw(lines, bits, base, where)
+        fixed: dict[int, str] = {}  # line index -> original text of a corrected line
+        for _ in range(16):
+            out = self._raw(lines, bits, base, where)
+            changes = guard16(lines, out, base, where, fixed)
+            if not changes:
+                return out
+            for i, text in changes.items():
+                fixed.setdefault(i, lines[i].text)
+                lines[i] = Line(lines[i].number, text, lines[i].label)
+        raise QbootError(f"{where}: 16-bit layout did not settle while correcting keystone "
+                         f"encodings; use --assembler gnu-as")
+
+
+def _disasm16(code: bytes, offset: int):
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_16)
+    md.detail = True
+    return next(md.disasm(code, offset), None)
+
+
+def guard16(lines: list[Line], out: Assembled, base: int, where: str,
+            fixed: dict[int, str]) -> dict[int, str]:
+    """Check keystone's 16-bit output line by line; return source rewrites to apply.
+
+    Raises QbootError for an unexpected operand-size prefix it cannot correct.
+    ``fixed`` holds lines corrected earlier (their original text), which are re-checked so
+    that a near branch that now fits a short one becomes short, as any assembler would.
+    """
+    labels = out.labels(lines)
+    changes: dict[int, str] = {}
+    for i, ln in enumerate(lines):
+        start, end = out.line_offsets[i], out.line_offsets[i + 1]
+        if i in fixed:
+            original = fixed[i]
+            mnem = original.split()[0].lower()
+            if mnem in ("jmp", "call") or mnem in JCC:
+                text = _branch(original, mnem, labels, base, start, short_ok=mnem != "call")
+                if text != ln.text:
+                    changes[i] = text
+            continue
+        if not ln.is_instruction:
+            continue
+        insn = _disasm16(out.code[start:end], base + start)
+        if insn is None or insn.prefix[2] != 0x66:
+            continue
+        mnem = ln.text.split()[0].lower()
+        if mnem in WIDE_MNEMONICS or WIDE_OPERAND.search(ln.text):
+            continue
+        operand = ln.text[len(mnem):].strip()
+        if mnem in ("ret", "retf"):
+            op = 0xc3 if mnem == "ret" else 0xcb
+            changes[i] = f".byte {op:#x}" if not operand else \
+                f".byte {op - 1:#x}, ({operand}) & 0xff, (({operand}) >> 8) & 0xff"
+        elif mnem == "push" and insn.op_count(capstone.x86.X86_OP_IMM) == 1:
+            value = insn.op_find(capstone.x86.X86_OP_IMM, 1).imm
+            v16 = value & 0xFFFF
+            changes[i] = (f".byte 0x6a, {v16 & 0xff:#x}" if v16 < 0x80 or v16 >= 0xFF80
+                          else f".byte 0x68, {v16 & 0xff:#x}, {v16 >> 8:#x}")
+        elif mnem == "call" and insn.bytes[1] == 0xE8:
+            changes[i] = _branch(ln.text, mnem, labels, base, start, short_ok=False)
+        elif (mnem == "jmp" and insn.bytes[1] == 0xE9) or (mnem in JCC and insn.bytes[1] == 0x0F):
+            changes[i] = _branch(ln.text, mnem, labels, base, start, short_ok=False)
+        else:
+            raise QbootError(
+                f"{where}:{ln.number}: keystone 0.9.2 mis-encodes the 16-bit instruction "
+                f"'{ln.text}' as {insn.bytes.hex(' ')} (a 32-bit operand-size prefix); write "
+                f"it with .byte or build with --assembler gnu-as")
+    return changes
+
+
+def _branch(text: str, mnem: str, labels: dict[str, int], base: int, at: int,
+            short_ok: bool) -> str:
+    """Explicit encoding of a 16-bit relative call/jmp/jcc at offset ``at``: a short jump
+    when the target is in range (as any assembler would choose), rel16 otherwise.  A local
+    label target stays symbolic; a numeric one (another fragment's symbol, already
+    substituted) is turned into a displacement here, since keystone cannot subtract ``.``
+    from a constant."""
+    target = text[len(mnem):].strip()
+    if target in labels:
+        dest = labels[target]
+    else:
+        try:
+            dest = int(target, 0) - base
+        except ValueError:
+            raise QbootError(f"cannot re-encode 16-bit '{text}': target is neither a label "
+                             f"nor a number") from None
+    if mnem == "call":
+        ops = [0xE8]
+    elif mnem == "jmp":
+        ops = [0xE9]
+    else:
+        ops = [0x0F, 0x80 | JCC[mnem]]
+    short = [0xEB] if mnem == "jmp" else [0x70 | JCC.get(mnem, 0)]
+    if short_ok and -128 <= dest - (at + 2) <= 127:
+        ops, width = short, 1
+    else:
+        width = 2
+    end = at + len(ops) + width
+    if target in labels:
+        value = f"({target}) - . - {width}"
+    else:
+        value = hex((dest - end) & (0xFF if width == 1 else 0xFFFF))
+    return f".byte {', '.join(hex(o) for o in ops)}\n{'.byte' if width == 1 else '.word'} {value}"

@@ -1,0 +1,222 @@
+"""The build driver: a selection of board, loaders and features becomes a ROM and manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from . import __version__, asm, firmware
+from .errors import QbootError
+from .layout import REGIONS
+from .linker import Linked, link
+from .model import STAGES, Board, BuildContext, Component, Fragment, Loader
+from .plugins import Registry, registry
+
+DEFAULTS = {"board": "q35", "loaders": ["linux"], "plugins": [], "assembler": "keystone"}
+RECIPE_KEYS = {"board", "loaders", "plugins", "assembler", "options"}
+
+
+@dataclass
+class Selection:
+    """What to build; every name is checked against the registry by :func:`resolve`."""
+
+    board: str = DEFAULTS["board"]
+    loaders: list[str] = field(default_factory=lambda: list(DEFAULTS["loaders"]))
+    plugins: list[str] = field(default_factory=list)
+    assembler: str = DEFAULTS["assembler"]
+    options: dict[str, dict] = field(default_factory=dict)
+
+
+def _choose(kind: str, name: str, known: dict):
+    if name not in known:
+        valid = ", ".join(known) or "none installed"
+        raise QbootError(f"unknown {kind} {name!r}; valid {kind}s: {valid}")
+    return known[name]
+
+
+def read_recipe(path: Path) -> Selection:
+    """Parse a recipe file (docs/recipes.md)."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise QbootError(f"cannot read recipe {path}: no such file") from None
+    except OSError as exc:
+        raise QbootError(f"cannot read recipe {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise QbootError(f"recipe {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - RECIPE_KEYS)
+    if unknown:
+        raise QbootError(f"recipe {path}: unknown key {unknown[0]!r}; valid keys: "
+                         f"{', '.join(sorted(RECIPE_KEYS))}")
+    sel = Selection()
+    for key, kind in (("board", str), ("assembler", str)):
+        if key in data:
+            if not isinstance(data[key], kind):
+                raise QbootError(f"recipe {path}: {key} must be a string")
+            setattr(sel, key, data[key])
+    for key in ("loaders", "plugins"):
+        if key in data:
+            if not isinstance(data[key], list) or not all(isinstance(x, str) for x in data[key]):
+                raise QbootError(f"recipe {path}: {key} must be a list of strings")
+            setattr(sel, key, list(data[key]))
+    options = data.get("options", {})
+    if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
+        raise QbootError(f"recipe {path}: options must be tables, e.g. [options.linux]")
+    sel.options = options
+    return sel
+
+
+@dataclass
+class Resolved:
+    board: Board
+    loaders: list[Loader]
+    features: list[Component]
+    assembler: object
+    ctx: BuildContext
+
+    @property
+    def components(self) -> list[Component]:
+        return [self.board, *self.features, *self.loaders]
+
+
+def resolve(sel: Selection, reg: Registry | None = None) -> Resolved:
+    reg = reg or registry()
+    board = _choose("board", sel.board, reg.boards)
+    if not sel.loaders:
+        raise QbootError(f"no loader selected; add --loader, e.g. one of: {', '.join(reg.loaders)}")
+    loaders = []
+    for name in sel.loaders:
+        loader = _choose("loader", name, reg.loaders)
+        if loader in loaders:
+            raise QbootError(f"loader {name!r} given twice; give each loader once")
+        loaders.append(loader)
+    wanted = list(sel.plugins)
+    for comp in [board, *loaders]:
+        wanted += [r for r in comp.requires if r not in wanted]
+    features = []
+    for name in wanted:
+        feat = _choose("plugin", name, reg.features)
+        if feat not in features:
+            features.append(feat)
+            wanted += [r for r in feat.requires if r not in wanted]
+    backend = _choose("assembler", sel.assembler, reg.assemblers)
+    names = {c.name for c in [board, *loaders, *features]}
+    for key, opts in sel.options.items():
+        comp = next((c for c in [board, *loaders, *features] if c.name == key), None)
+        if comp is None:
+            raise QbootError(f"options for {key!r}, which is not part of this build; "
+                             f"options may name: {', '.join(sorted(names))}")
+        for opt in opts:
+            if opt not in comp.options:
+                valid = ", ".join(comp.options) or "none"
+                raise QbootError(f"{key} has no option {opt!r}; valid options: {valid}")
+    ctx = BuildContext(board=board.name, loaders=tuple(l.name for l in loaders),
+                       plugins=tuple(f.name for f in features), options=dict(sel.options))
+    reg.manager.hook.qboot_build_started(ctx=ctx)
+    return Resolved(board, loaders, features, backend.factory(), ctx)
+
+
+def init_chain(res: Resolved) -> Fragment:
+    """Generate the fragment that calls every step in stage order, then the loaders."""
+    steps = list(firmware.STEPS)
+    rank = {}
+    for i, comp in enumerate(res.components):
+        for step in comp.steps:
+            if step.stage not in STAGES:
+                raise QbootError(f"{comp.name}: step {step.symbol} names unknown stage "
+                                 f"{step.stage!r}; stages: {', '.join(STAGES)}")
+            steps.append(step)
+            rank[step] = i + 1
+    steps.sort(key=lambda s: (STAGES.index(s.stage), s.order, rank.get(s, 0), s.symbol))
+    lines = ["; Generated by qboot-fw: the boot sequence of this build.",
+             "; Calls each step (stage, order); then each loader's probe in --loader order.",
+             ".global init_chain", "init_chain:"]
+    lines += [f"    call {s.symbol}    ; {s.stage}" for s in steps]
+    lines += [f"    call {l.probe}    ; loader {l.name}" for l in res.loaders]
+    names = ", ".join(l.name for l in res.loaders)
+    lines += ["    mov esi, msg_no_loader", "    jmp panic", "msg_no_loader:",
+              f'    .asciz "no loader recognised the kernel QEMU passed with -kernel; '
+              f'this ROM has: {names}"']
+    return Fragment(name="init_chain", region="text32", source="\n".join(lines) + "\n",
+                    origin="<generated init_chain>")
+
+
+@dataclass
+class Result:
+    rom: bytes
+    manifest: dict
+    linked: Linked
+
+
+def build(sel: Selection, reg: Registry | None = None) -> Result:
+    res = resolve(sel, reg)
+    constants = asm.load_constants(firmware.CONSTANTS)
+    for comp in res.components:
+        constants = asm.load_constants(comp.constants, constants)
+    frags = firmware.core_fragments()
+    for comp in res.components:
+        for f in comp.fragments(res.ctx):
+            frags.append(Fragment(**{**f.__dict__, "owner": comp.name}))
+    frags += [init_chain(res), firmware.stack_fragment(constants["STACK_SIZE"])]
+    linked = link(frags, res.assembler, constants)
+    return Result(linked.rom, manifest(res, sel, linked), linked)
+
+
+def manifest(res: Resolved, sel: Selection, linked: Linked) -> dict:
+    regions = {}
+    for name, region in REGIONS.items():
+        regions[name] = {"start": region.address(region.start), "size": region.size,
+                         "used": linked.usage[name]}
+    by_owner: dict[str, int] = {}
+    for p in linked.placements:
+        if REGIONS[p.fragment.region].in_rom:
+            by_owner[p.fragment.owner] = by_owner.get(p.fragment.owner, 0) + p.size
+    return {
+        "qboot_fw_version": __version__,
+        "board": res.board.name,
+        "machine": res.board.machine,
+        "loaders": list(res.ctx.loaders),
+        "plugins": list(res.ctx.plugins),
+        "assembler": sel.assembler,
+        "options": {k: dict(v) for k, v in sel.options.items()},
+        "rom_size": len(linked.rom),
+        "rom_bytes_used": sum(by_owner.values()),
+        "sha256": hashlib.sha256(linked.rom).hexdigest(),
+        "regions": regions,
+        "bytes_by_plugin": dict(sorted(by_owner.items())),
+        "fragments": [{"name": p.fragment.name, "owner": p.fragment.owner,
+                       "region": p.fragment.region, "address": p.address, "size": p.size}
+                      for p in linked.placements],
+        "symbols": dict(sorted(linked.symbols.items())),
+    }
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write(result: Result, out: Path) -> Path:
+    """Write the ROM and ``<out>.toml`` beside it; on failure neither is left half-written."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise QbootError(f"cannot write {out}: directory {out.parent} does not exist")
+    if out.is_dir():
+        raise QbootError(f"cannot write {out}: it is a directory; give a file name")
+    man = out.with_name(out.name + ".toml")
+    text = tomli_w.dumps(result.manifest).encode()
+    _atomic_write(out, result.rom)
+    _atomic_write(man, text)
+    return man

@@ -1,0 +1,156 @@
+"""The linker: places fragments in the ROM layout and resolves symbols between them.
+
+Layout and assembly depend on each other (an instruction's size can depend on a symbol's
+value), so the linker iterates: assemble every fragment with the current symbol values,
+place the fragments region by region, recompute the symbols, and repeat until nothing moves.
+Everything is ordered deterministically, so equal inputs give byte-identical ROMs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from . import asm
+from .errors import QbootError
+from .layout import REGIONS, ROM_SIZE, Region
+from .model import Fragment
+
+MAX_PASSES = 12
+FILL = 0xFF
+
+
+@dataclass
+class Placement:
+    fragment: Fragment
+    offset: int  # ROM offset (RAM address for bss)
+    address: int  # run-time linear address
+    code: bytes
+    labels: dict[str, int] = field(default_factory=dict)  # local + global, offsets
+    lines: list = field(default_factory=list)  # asm.Line list (source fragments)
+    line_offsets: list[int] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.code) if self.fragment.region != "bss" else self.fragment.size
+
+
+@dataclass
+class Linked:
+    rom: bytes
+    placements: list[Placement]
+    symbols: dict[str, int]
+    usage: dict[str, int]  # region -> bytes used (including alignment padding)
+
+
+def _where(f: Fragment) -> str:
+    return f"{f.origin} (fragment {f.name!r} of {f.owner})"
+
+
+def _align(value: int, align: int) -> int:
+    return (value + align - 1) // align * align
+
+
+def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
+         regions: dict[str, Region] = REGIONS) -> Linked:
+    frags = list(fragments)
+    scanned: dict[str, tuple] = {}
+    owners: dict[str, Fragment] = {}  # global symbol -> defining fragment
+
+    def define(name: str, f: Fragment) -> None:
+        if name in constants:
+            raise QbootError(f"symbol {name!r} of {_where(f)} has the name of a constant")
+        if name in owners:
+            raise QbootError(f"duplicate symbol {name!r}: defined by {_where(owners[name])} "
+                             f"and by {_where(f)}")
+        owners[name] = f
+
+    seen = set()
+    generated: list[Fragment] = []
+    for f in list(frags):
+        if f.name in seen:
+            raise QbootError(f"two fragments are named {f.name!r} ({f.owner}); rename one")
+        seen.add(f.name)
+        if f.region not in regions:
+            raise QbootError(f"{_where(f)} names unknown region {f.region!r}; use one of "
+                             f"{', '.join(regions)}")
+        if f.source is not None:
+            lines, labels, globals_, bss = asm.scan(f.source, _where(f))
+            scanned[f.name] = (lines, labels)
+            for g in globals_:
+                define(g, f)
+            for var in bss:
+                where = f"{f.origin}:{var.number}"
+                g = Fragment(name=f"{f.name}.{var.name}", region="bss",
+                             size=asm.evaluate(var.size, constants, where),
+                             align=asm.evaluate(var.align, constants, where),
+                             symbols={var.name: 0}, origin=where, owner=f.owner)
+                generated.append(g)
+                define(var.name, g)
+        for name in f.symbols:
+            define(name, f)
+    for name in ("__bss_start", "__bss_end"):
+        if name in owners:
+            raise QbootError(f"{_where(owners[name])} defines reserved symbol {name}")
+
+    # Deterministic order: region order, then the order fragments were given (variables
+    # declared with .bss come before explicit bss fragments such as the stack).
+    frags = generated + frags
+    order = {name: i for i, name in enumerate(regions)}
+    frags.sort(key=lambda f: order[f.region])
+
+    symbols = {name: regions[f.region].address(regions[f.region].start) for name, f in owners.items()}
+    symbols.update(__bss_start=regions["bss"].start, __bss_end=regions["bss"].start)
+    previous = None
+    for _ in range(MAX_PASSES):
+        values = {**constants, **symbols}
+        placements: list[Placement] = []
+        cursor = {name: r.start for name, r in regions.items()}
+        for f in frags:
+            region = regions[f.region]
+            offset = _align(cursor[f.region], max(1, f.align))
+            address = region.address(offset)
+            p = Placement(f, offset, address, b"")
+            if f.source is not None:
+                lines, labels = scanned[f.name]
+                subst = asm.substitute(lines, labels, values, _where(f))
+                out = assembler.assemble(subst, f.bits, address, _where(f))
+                p.code, p.lines, p.line_offsets = out.code, subst, out.line_offsets
+                p.labels = out.labels(subst)
+            elif f.region == "bss":
+                p.labels = dict(f.symbols)
+            else:
+                p.code = bytes(f.data or b"")
+                p.labels = dict(f.symbols)
+            placements.append(p)
+            cursor[f.region] = offset + p.size
+        new = {}
+        for p in placements:
+            for name, off in p.labels.items():
+                if owners.get(name) is p.fragment:
+                    new[name] = p.address + off
+        new["__bss_start"] = regions["bss"].start
+        new["__bss_end"] = _align(cursor["bss"], 4)
+        state = (new, [(p.offset, p.code) for p in placements])
+        if state == previous:
+            break
+        previous, symbols = state, new
+    else:
+        raise QbootError("the layout did not settle after "
+                         f"{MAX_PASSES} passes; a fragment's size keeps changing")
+
+    usage = {name: cursor[name] - r.start for name, r in regions.items()}
+    for name, r in regions.items():
+        if cursor[name] > r.end:
+            mine = sorted((p for p in placements if p.fragment.region == name),
+                          key=lambda p: -p.size)[:3]
+            largest = ", ".join(f"{p.fragment.name} ({p.size} B, {p.fragment.owner})"
+                                for p in mine)
+            raise QbootError(f"region {name} overflows by {cursor[name] - r.end} bytes "
+                             f"({usage[name]} of {r.size}); largest fragments: {largest}")
+
+    rom = bytearray([FILL]) * ROM_SIZE
+    for p in placements:
+        if regions[p.fragment.region].in_rom:
+            rom[p.offset:p.offset + len(p.code)] = p.code
+    return Linked(bytes(rom), placements, symbols, usage)

@@ -1,0 +1,127 @@
+"""Plain data objects that plugins register and emit.
+
+Plugins never subclass anything: a board, loader, feature or assembler backend is a frozen
+dataclass returned from a hook (see :mod:`qbootcore.hookspecs`), and the code it contributes
+is a list of :class:`Fragment` objects returned by its ``fragments`` callable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+#: Boot stages, in the order the generated init chain calls them (see docs/architecture.md).
+#: Each :class:`Step` names one of these.
+STAGES = ("chipset", "fw_cfg", "memory", "reserve", "tables", "late", "boot")
+
+
+@dataclass(frozen=True)
+class Step:
+    """A 32-bit routine the core calls during boot.
+
+    ``symbol`` must be a ``.global`` label of one of the plugin's fragments.  Steps of a stage
+    run in ascending ``order`` (ties: plugin order, then symbol name).  Contract: called with
+    ``call`` in 32-bit flat protected mode, interrupts off, DF clear, ESP on the firmware
+    stack; may clobber EAX, EBX, ECX, EDX, ESI, EDI; must preserve EBP and ESP.
+    """
+
+    stage: str
+    symbol: str
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One unit of code or data placed in a ROM region (or, for ``bss``, in firmware RAM).
+
+    Exactly one of ``source`` (assembly text, Intel syntax) or ``data`` (raw bytes) is set,
+    except for region ``bss`` where only ``size`` is used.  Labels in ``source`` are local to
+    the fragment unless declared ``.global``; ``symbols`` exports offsets into ``data``
+    fragments (and the start of ``bss`` fragments).
+    """
+
+    name: str
+    region: str
+    source: str | None = None
+    data: bytes | None = None
+    size: int = 0
+    bits: int = 32
+    align: int = 1
+    symbols: Mapping[str, int] = field(default_factory=dict)
+    origin: str = "<string>"  # file the source came from, for error messages
+    owner: str = "core"  # plugin name; filled in by the build driver
+
+    @classmethod
+    def from_file(cls, path: Path, region: str, **kw) -> "Fragment":
+        """A fragment whose source is the assembly file ``path`` (named after the file)."""
+        path = Path(path)
+        return cls(name=kw.pop("name", path.stem), region=region, source=path.read_text(),
+                   origin=str(path), **kw)
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a plugin's ``fragments`` callable is told about the build it is part of."""
+
+    board: str
+    loaders: tuple[str, ...]
+    plugins: tuple[str, ...]
+    options: Mapping[str, Mapping[str, object]]
+
+    def options_for(self, name: str) -> Mapping[str, object]:
+        return self.options.get(name, {})
+
+
+FragmentsFn = Callable[[BuildContext], Sequence[Fragment]]
+
+
+def _no_fragments(ctx: BuildContext) -> Sequence[Fragment]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Component:
+    """Fields shared by boards, loaders and features."""
+
+    name: str
+    description: str
+    fragments: FragmentsFn = _no_fragments
+    steps: tuple[Step, ...] = ()
+    #: constants files (``NAME = expr ; source``) made visible to every fragment
+    constants: tuple[Path, ...] = ()
+    #: names of features this component pulls in
+    requires: tuple[str, ...] = ()
+    #: recipe options this component accepts, name -> one-line description
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Board(Component):
+    """A QEMU machine type: chipset set-up and the machine-specific firmware parts."""
+
+    machine: str = ""  # the value for qemu -M
+
+
+@dataclass(frozen=True)
+class Loader(Component):
+    """A boot protocol.  ``probe`` is a ``.global`` 32-bit routine called in the ``boot``
+    stage, in the order loaders were given: it returns (preserving nothing but ESP/EBP) when
+    the kernel QEMU delivered is not in its format, and never returns when it boots it."""
+
+    probe: str = ""
+
+
+@dataclass(frozen=True)
+class Feature(Component):
+    """Optional hardware support or tables, selected with ``--plugin``."""
+
+
+@dataclass(frozen=True)
+class AssemblerBackend:
+    """A named assembler; ``factory()`` returns an object with the
+    :class:`qbootcore.backends.Assembler` interface."""
+
+    name: str
+    description: str
+    factory: Callable[[], object]
