@@ -9,14 +9,10 @@
 .bss acpi_script_end, 4
 .bss acpi_files, ACPI_MAX_FILES * ACPI_FILE_REC, 4
 .bss acpi_file_count, 4
-.bss acpi_high_top, 4
-.global acpi_high_ptr
-.bss acpi_high_ptr, 4
-.bss acpi_fseg_ptr, 4
 .bss acpi_wp_value, 8
 
-; acpi_load (step, stage tables): run the script, record the RSDP in acpi_rsdp, reserve the
-; memory the tables use in the e820 map.  Without etc/table-loader (-no-acpi) it returns.
+; acpi_load (step, stage tables): run the script and record the RSDP in acpi_rsdp.  The
+; memory comes from alloc.asm.  Without etc/table-loader (-no-acpi) it returns.
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global acpi_load
 acpi_load:
@@ -32,10 +28,6 @@ acpi_load:
     or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     mov edi, acpi_script
     call fw_cfg_xfer
-    call e820_low_ram_top
-    mov [acpi_high_top], eax
-    mov [acpi_high_ptr], eax
-    mov dword ptr [acpi_fseg_ptr], ACPI_FSEG_START
     mov esi, acpi_script
 script_loop:
     cmp esi, [acpi_script_end]
@@ -63,12 +55,6 @@ script_next:
     add esi, LOADER_ENTRY_SIZE
     jmp script_loop
 script_done:
-    ; the high zone becomes reserved memory for the guest
-    mov eax, [acpi_high_ptr]
-    mov edx, [acpi_high_top]
-    sub edx, eax
-    mov ebx, E820_RESERVED
-    call e820_add
     mov esi, name_rsdp
     call loader_lookup_or_null
     test edi, edi
@@ -102,32 +88,13 @@ align_nonzero:
     test edi, edx
     jnz loader_bad_entry
     cmp byte ptr [ebx + LOADER_ALLOC_ZONE], LOADER_ZONE_HIGH
-    je alloc_high
+    je alloc_in_high
     cmp byte ptr [ebx + LOADER_ALLOC_ZONE], LOADER_ZONE_FSEG
     jne loader_bad_entry
-    ; FSEG: bump upwards
-    mov edi, [acpi_fseg_ptr]
-    add edi, edx
-    dec edi
-    neg edx
-    and edi, edx
-    lea edx, [edi + ecx]
-    cmp edx, ACPI_FSEG_END
-    ja loader_no_memory
-    mov [acpi_fseg_ptr], edx
+    call alloc_fseg
     jmp alloc_read
-alloc_high:
-    ; HIGH: bump downwards from the top of low RAM, within QEMU's ACPI_HIGH_MAX
-    mov edi, [acpi_high_ptr]
-    sub edi, ecx
-    jc loader_no_memory
-    neg edx
-    and edi, edx
-    mov edx, [acpi_high_top]
-    sub edx, edi
-    cmp edx, ACPI_HIGH_MAX
-    ja loader_no_memory
-    mov [acpi_high_ptr], edi
+alloc_in_high:
+    call alloc_high
 alloc_read:
     ; record { address, size, name } and copy the file in
     mov edx, [acpi_file_count]
@@ -291,9 +258,6 @@ loader_missing_file:
 loader_bad_entry:
     mov esi, msg_bad_entry
     jmp panic
-loader_no_memory:
-    mov esi, msg_no_memory
-    jmp panic
 loader_not_allocated:
     mov esi, msg_not_allocated
     jmp panic
@@ -310,7 +274,5 @@ msg_missing_file:
     .asciz "etc/table-loader names a file that fw_cfg does not have"
 msg_bad_entry:
     .asciz "etc/table-loader has a malformed entry (bad alignment, zone, size or offset)"
-msg_no_memory:
-    .asciz "no room for the ACPI tables QEMU supplied (zone full)"
 msg_not_allocated:
     .asciz "etc/table-loader uses a file before allocating it"

@@ -3,13 +3,23 @@
 .global kernel_size
 .bss kernel_size, 4
 
-; core_reserve (step, stage reserve): the EBDA, VGA window, option ROM space and BIOS area
-; (EBDA_START up to 1 MiB) are not RAM for the guest; the FSEG ACPI zone lives there too.
+; core_reserve (step, stage reserve): the EBDA and the F-segment (the BIOS, with the
+; tables alloc_fseg places there) are not RAM for the guest.  The VGA window and option ROM
+; space in between are left out of the map, as on real PCs, so that Linux can use them for
+; the PCI host bridge's legacy windows.
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global core_reserve
 core_reserve:
     mov eax, EBDA_START
-    mov edx, BIOS_AREA_END - EBDA_START
+    mov edx, VGA_WINDOW_START - EBDA_START
+    mov ebx, E820_RESERVED
+    call e820_add
+    mov eax, VGA_WINDOW_START
+    mov edx, FSEG_BASE - VGA_WINDOW_START
+    mov ebx, E820_HOLE
+    call e820_add
+    mov eax, FSEG_BASE
+    mov edx, BIOS_AREA_END - FSEG_BASE
     mov ebx, E820_RESERVED
     jmp e820_add
 

@@ -44,7 +44,7 @@ e820_too_big:
 
 ; e820_add: make [EAX, EAX+EDX) type EBX, carving it out of the entries it overlaps.
 ; In: EAX = start, EDX = length (the range lies below 4 GiB; length 0 only normalises),
-;     EBX = type.  Out: e820_map/e820_count updated, sorted, no empty entries.
+;     EBX = type, or E820_HOLE to leave the range out of the map.  Out: e820_map/e820_count updated, sorted, no empty entries.
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global e820_add
 e820_add:
@@ -131,6 +131,8 @@ carve_done:
     mov edx, [e820_new_end]
     sub edx, eax
     jz carve_copy_back
+    cmp dword ptr [e820_new_type], E820_HOLE
+    je carve_copy_back
     cmp ebx, E820_MAX
     jae e820_full
     mov [edi + E820_BASE], eax

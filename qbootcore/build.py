@@ -147,6 +147,16 @@ def init_chain(res: Resolved) -> Fragment:
                     origin="<generated init_chain>")
 
 
+def layout_constants() -> dict[str, int]:
+    """``REGION_<NAME>_START``/``_END``: run addresses of each region's bounds, so that
+    firmware code can name the layout instead of repeating its numbers."""
+    out = {}
+    for name, r in REGIONS.items():
+        out[f"REGION_{name.upper()}_START"] = r.address(r.start)
+        out[f"REGION_{name.upper()}_END"] = r.address(r.end)
+    return out
+
+
 @dataclass
 class Result:
     rom: bytes
@@ -156,7 +166,7 @@ class Result:
 
 def build(sel: Selection, reg: Registry | None = None) -> Result:
     res = resolve(sel, reg)
-    constants = asm.load_constants(firmware.CONSTANTS)
+    constants = asm.load_constants(firmware.CONSTANTS, layout_constants())
     for comp in res.components:
         constants = asm.load_constants(comp.constants, constants)
     frags = firmware.core_fragments()

@@ -85,6 +85,14 @@ def version_cmd() -> None:
     typer.echo(__version__)
 
 
+def _register_commands() -> None:
+    from .commands import register_all
+    register_all(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     # typer/click report usage errors with exit status 2 as well
     app(prog_name="qboot-fw")

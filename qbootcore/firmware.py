@@ -21,6 +21,7 @@ SOURCES = (
     ("entry32.asm", "text32", 32),
     ("fw_cfg.asm", "text32", 32),
     ("e820.asm", "text32", 32),
+    ("alloc.asm", "text32", 32),
     ("acpi_loader.asm", "text32", 32),
     ("boot.asm", "text32", 32),
     ("console.asm", "text32", 32),
@@ -29,8 +30,10 @@ SOURCES = (
 STEPS = (
     Step("fw_cfg", "fw_cfg_init", order=0),
     Step("memory", "e820_init", order=0),
+    Step("memory", "alloc_init", order=10),
     Step("reserve", "core_reserve", order=0),
     Step("tables", "acpi_load", order=50),
+    Step("late", "alloc_reserve", order=90),
     Step("boot", "kernel_check", order=0),
 )
 

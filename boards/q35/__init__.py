@@ -21,4 +21,5 @@ def qboot_boards():
         fragments=fragments,
         constants=(HERE / "q35.inc",),
         steps=(Step("chipset", "q35_init"), Step("reserve", "q35_reserve")),
+        requires=("smbios",),
     )]

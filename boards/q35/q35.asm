@@ -11,14 +11,15 @@ q35_init:
     mov eax, Q35_MMCONFIG_BASE | Q35_PCIEXBAR_LENGTH_256M | Q35_PCIEXBAR_EN
     mov dx, PCI_CONFIG_DATA
     out dx, eax
-    ; shadow the F-segment: copy the ROM alias onto the RAM under it, then read from RAM
-    mov dword ptr [Q35_MMCONFIG_BASE + Q35_MCH_PAM0], Q35_PAM0_3_COPY
-    mov dword ptr [Q35_MMCONFIG_BASE + Q35_MCH_PAM4], Q35_PAM4_6_RW
-    mov esi, FSEG_BASE
-    mov edi, FSEG_BASE
-    mov ecx, (BIOS_AREA_END - FSEG_BASE) / 4
+    ; shadow the F-segment: writes go to RAM while reads still come from the ROM alias,
+    ; so copying the ROM's 16-bit regions onto themselves fills the RAM under them; then
+    ; reads come from RAM too.  The rest of the F-segment RAM is table space (alloc.asm).
+    mov byte ptr [Q35_MMCONFIG_BASE + Q35_MCH_PAM0], Q35_PAM_WRITE_RAM
+    mov esi, REGION_FSEG_START
+    mov edi, REGION_FSEG_START
+    mov ecx, (BIOS_AREA_END - REGION_FSEG_START) / 4
     rep movsd
-    mov dword ptr [Q35_MMCONFIG_BASE + Q35_MCH_PAM0], Q35_PAM0_3_RW
+    mov byte ptr [Q35_MMCONFIG_BASE + Q35_MCH_PAM0], Q35_PAM_READ_WRITE_RAM
     ; ACPI PM I/O at ICH9_PMBASE, enabled; SCI stays on IRQ 9 (ACPI_CTRL bits 2:0 = 0)
     mov dword ptr [ICH9_LPC_MMCFG + ICH9_LPC_PMBASE], ICH9_PMBASE
     mov byte ptr [ICH9_LPC_MMCFG + ICH9_LPC_ACPI_CTRL], ICH9_ACPI_CTRL_ACPI_EN

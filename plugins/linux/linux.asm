@@ -64,7 +64,7 @@ linux_no_cmdline:
     mov ecx, [linux_zero_page + LINUX_HDR_RAMDISK_SIZE]
     jecxz linux_no_initrd
     mov edi, [linux_zero_page + LINUX_HDR_RAMDISK_IMAGE]
-    mov eax, [acpi_high_ptr]
+    mov eax, [alloc_high_ptr]
     test eax, eax
     jz linux_initrd_fits
     lea edx, [edi + ecx]
