@@ -40,7 +40,7 @@ echo '*' > .venv/.gitignore         # never committed
 
 # reinstall only when pyproject.toml changed since the last install
 if [ -f pyproject.toml ]; then
-    stamp=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    stamp=$(cat pyproject.toml setup.py | sha256sum | cut -d' ' -f1)
     if [ "$(cat .venv/.qboot-fw-installed 2>/dev/null)" != "$stamp" ]; then
         log "pip install -e '.[test]'"
         .venv/bin/pip install -q -e '.[test]'

@@ -1,0 +1,79 @@
+"""The command line as a user meets it: builds, recipes, manifests and bad input."""
+
+import hashlib
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+
+def qboot(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "qbootcore.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_build_writes_rom_and_manifest(tmp_path):
+    out = tmp_path / "bios.bin"
+    r = qboot("build", "--board", "q35", "--loader", "linux", "-o", out)
+    assert r.returncode == 0, r.stderr
+    rom = out.read_bytes()
+    assert len(rom) == 65536
+    man = tomllib.loads((tmp_path / "bios.bin.toml").read_text())
+    assert man["board"] == "q35" and man["loaders"] == ["linux"]
+    assert man["assembler"] == "keystone" and man["plugins"] == ["smbios"]
+    assert man["sha256"] == hashlib.sha256(rom).hexdigest()
+    assert man["regions"]["text32"]["used"] > 0 and man["qboot_fw_version"]
+    assert "bytes" in r.stdout and "sha256" in r.stdout
+
+
+def test_recipe_gives_the_same_rom(tmp_path):
+    (tmp_path / "fw.toml").write_text('board = "q35"\nloaders = ["linux"]\n')
+    assert qboot("build", "--recipe", tmp_path / "fw.toml", "-o", tmp_path / "a.bin").returncode == 0
+    assert qboot("build", "-o", tmp_path / "b.bin").returncode == 0
+    assert (tmp_path / "a.bin").read_bytes() == (tmp_path / "b.bin").read_bytes()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--board", "nosuch"], "unknown board 'nosuch'; valid boards: q35"),
+    (["--loader", "nosuch"], "unknown loader 'nosuch'; valid loaders: linux"),
+    (["--plugin", "nosuch"], "unknown plugin 'nosuch'; valid plugins: smbios"),
+    (["--assembler", "nosuch"], "unknown assembler 'nosuch'; valid assemblers: keystone"),
+    (["--recipe", "missing.toml"], "cannot read recipe missing.toml: no such file"),
+])
+def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, args, message):
+    r = qboot("build", *args, "-o", tmp_path / "bios.bin", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"qboot-fw: error: {message}"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("recipe,message", [
+    ('board = "q35"\ncolour = "red"\n', "unknown key 'colour'; valid keys: assembler, board, "
+                                         "loaders, options, plugins"),
+    ("board = [\n", "is not valid TOML"),
+    ('loaders = "linux"\n', "loaders must be a list of strings"),
+    ('[options.nosuch]\nx = 1\n', "options for 'nosuch', which is not part of this build"),
+    ('[options.linux]\nx = 1\n', "linux has no option 'x'"),
+])
+def test_bad_recipes_are_refused(tmp_path, recipe, message):
+    (tmp_path / "fw.toml").write_text(recipe)
+    r = qboot("build", "--recipe", "fw.toml", "-o", "bios.bin", cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert message in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fw.toml"]
+
+
+def test_a_failed_build_keeps_the_previous_rom(tmp_path):
+    out = tmp_path / "bios.bin"
+    out.write_bytes(b"old")
+    assert qboot("build", "--board", "nosuch", "-o", out).returncode == 2
+    assert out.read_bytes() == b"old"
+
+
+def test_list_shows_every_kind():
+    r = qboot("list")
+    assert r.returncode == 0
+    for word in ("boards:", "q35", "loaders:", "linux", "plugins:", "smbios", "assemblers:",
+                 "keystone"):
+        assert word in r.stdout

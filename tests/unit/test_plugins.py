@@ -1,0 +1,66 @@
+"""Plugin discovery: built-ins come through the entry-point group, third parties too."""
+
+import inspect
+
+import pytest
+
+from qbootcore import hookimpl, hookspecs
+from qbootcore.build import Selection, build
+from qbootcore.errors import QbootError
+from qbootcore.model import Feature, Fragment, Step
+from qbootcore.plugins import ENTRY_POINT_GROUP, build_registry, make_manager
+
+
+def test_every_hook_is_documented_with_when_and_what():
+    hooks = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
+             if name.startswith("qboot_")]
+    assert hooks
+    for hook in hooks:
+        doc = inspect.getdoc(hook) or ""
+        assert "Called" in doc and ("Return" in doc or "return" in doc), hook.__name__
+
+
+def test_builtins_register_through_the_entry_point_group():
+    pm = make_manager()
+    names = {name for name, _ in pm.list_name_plugin()}
+    assert {"q35", "linux", "smbios"} <= names
+    assert ENTRY_POINT_GROUP == "qboot_fw"
+
+
+class BannerPlugin:
+    """A third-party style plugin: a feature with its own code and a step."""
+
+    @hookimpl
+    def qboot_features(self):
+        return [Feature(name="banner", description="says hello on the debug console",
+                        fragments=lambda ctx: [Fragment(
+                            name="banner", region="text32", origin="banner.asm",
+                            source=".global banner_hello\nbanner_hello:\n"
+                                   "    mov esi, text\n    jmp warn\ntext: .asciz \"hi\"\n")],
+                        steps=(Step("late", "banner_hello"),))]
+
+
+def test_a_third_party_feature_is_built_and_called():
+    reg = build_registry(make_manager(extra=(BannerPlugin(),)))
+    assert "banner" in reg.features
+    result = build(Selection(plugins=["banner"]), reg)
+    chain = next(p for p in result.linked.placements if p.fragment.name == "init_chain")
+    assert any("call" in l.text and hex(result.linked.symbols["banner_hello"]) in l.text
+               for l in chain.lines)
+    assert result.manifest["plugins"] == ["banner", "smbios"]
+    assert result.manifest["bytes_by_plugin"]["banner"] > 0
+
+
+def test_two_plugins_with_one_name_are_refused():
+    with pytest.raises(QbootError, match="two plugins register a feature named 'banner'"):
+        build_registry(make_manager(extra=(BannerPlugin(), BannerPlugin())))
+
+
+def test_a_plugin_may_refuse_a_build():
+    class Picky:
+        @hookimpl
+        def qboot_build_started(self, ctx):
+            raise QbootError(f"picky: board {ctx.board} not supported")
+    reg = build_registry(make_manager(extra=(Picky(),)))
+    with pytest.raises(QbootError, match="picky: board q35 not supported"):
+        build(Selection(), reg)
