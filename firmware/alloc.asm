@@ -54,7 +54,7 @@ alloc_full:
     mov esi, msg_alloc_full
     jmp panic
 
-; alloc_reserve (step, stage late): the high zone, widened to whole pages, becomes
+; alloc_reserve (step, stage handoff): the high zone, widened to whole pages, becomes
 ; reserved memory in e820.  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global alloc_reserve
 alloc_reserve:

@@ -40,3 +40,90 @@ no_kernel:
 
 msg_no_kernel:
     .asciz "no kernel: QEMU was started without -kernel. qboot-fw boots the kernel QEMU loads; add -kernel <bzImage> (and -initrd/-append as needed)"
+
+; no_loader_panic: no loader of this ROM took the kernel; name what QEMU prepared (QEMU
+; picks an option ROM for its own BIOS by the kernel's format and lists it in fw_cfg as
+; genroms/<name>, hw/i386/x86.c x86_load_linux) and the loaders this ROM has.
+; In: ESI = the ROM's loader names.  Does not return.
+.global no_loader_panic
+no_loader_panic:
+    mov ebx, esi
+    mov esi, kind_table
+kind_next:
+    lodsd
+    test eax, eax
+    jz kind_unknown
+    mov edi, eax
+    lodsd
+    push esi
+    push eax
+    mov esi, edi
+    call fw_cfg_find
+    pop edi
+    pop esi
+    test eax, eax
+    jz kind_next
+    jmp kind_print
+kind_unknown:
+    mov edi, kind_other
+kind_print:
+    mov esi, msg_no_loader_1
+    call panic_begin
+    call console_puts
+    mov esi, edi
+    call console_puts
+    mov esi, msg_no_loader_2
+    call console_puts
+    mov esi, ebx
+    call console_puts
+    mov esi, msg_no_loader_3
+    call console_puts
+    jmp panic_end
+
+; load_check: refuse a load destination that overlaps the firmware's own RAM (bss, stack).
+; In: EDI = start, ECX = length.  Out: returns when the range is clear.  Clobbers: EAX.
+.global load_check
+load_check:
+    mov eax, edi
+    add eax, ecx
+    jc load_overlap
+    cmp eax, REGION_BSS_START
+    jbe load_clear
+    cmp edi, REGION_BSS_END
+    jae load_clear
+load_overlap:
+    mov esi, msg_load_overlap
+    jmp panic
+load_clear:
+    ret
+
+kind_table:
+    .long name_linuxboot_dma, kind_bzimage, name_linuxboot, kind_bzimage
+    .long name_multiboot_dma, kind_multiboot, name_multiboot, kind_multiboot
+    .long name_pvh, kind_pvh, 0
+name_linuxboot_dma:
+    .asciz "genroms/linuxboot_dma.bin"
+name_linuxboot:
+    .asciz "genroms/linuxboot.bin"
+name_multiboot_dma:
+    .asciz "genroms/multiboot_dma.bin"
+name_multiboot:
+    .asciz "genroms/multiboot.bin"
+name_pvh:
+    .asciz "genroms/pvh.bin"
+kind_bzimage:
+    .asciz "a Linux bzImage (loader: linux)"
+kind_multiboot:
+    .asciz "a multiboot kernel (loader: multiboot)"
+kind_pvh:
+    .asciz "an ELF kernel with a PVH entry note (loader: pvh)"
+kind_other:
+    .asciz "a kernel of unknown format"
+msg_no_loader_1:
+    .asciz "no loader in this ROM boots the kernel: QEMU found "
+msg_no_loader_2:
+    .asciz "; this ROM has: "
+msg_no_loader_3:
+    .asciz ". Rebuild it with the right --loader."
+msg_load_overlap:
+    .asciz "the kernel asks to be loaded over the firmware's working memory (0x30000-0x4ffff)"

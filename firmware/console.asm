@@ -8,11 +8,23 @@
 ; In: ESI = NUL-terminated message.  Does not return.
 .global panic
 panic:
-    mov ebx, esi
+    call panic_begin
+    call console_puts
+    jmp panic_end
+
+; panic_begin: print "qboot-fw: panic: ", for a message printed in pieces (console_puts)
+; and finished with panic_end.  Preserves: ESI.  Clobbers: EAX, EDX.
+.global panic_begin
+panic_begin:
+    push esi
     mov esi, panic_prefix
     call console_puts
-    mov esi, ebx
-    call console_puts
+    pop esi
+    ret
+
+; panic_end: end the line and halt forever.  Does not return.
+.global panic_end
+panic_end:
     mov esi, newline
     call console_puts
 panic_halt:

@@ -33,6 +33,9 @@ def build_cmd(
     plugin: Optional[List[str]] = typer.Option(None, "--plugin", help="feature plugin; repeatable"),
     assembler: Optional[str] = typer.Option(None, "--assembler", help="assembler backend"),
     recipe: Optional[Path] = typer.Option(None, "--recipe", help="TOML recipe with the same choices"),
+    option: Optional[List[str]] = typer.Option(
+        None, "--option", help="component option as COMPONENT.KEY=VALUE, e.g. linux.entry=64; "
+                               "repeatable"),
 ) -> None:
     """Build a ROM.  Command-line choices override the recipe's."""
     try:
@@ -45,6 +48,13 @@ def build_cmd(
             sel.plugins = list(plugin)
         if assembler:
             sel.assembler = assembler
+        for text in option or ():
+            name, dot, rest = text.partition(".")
+            key, eq, value = rest.partition("=")
+            if not (name and dot and key and eq):
+                raise QbootError(f"--option {text!r} is not COMPONENT.KEY=VALUE "
+                                 f"(e.g. --option linux.entry=64)")
+            sel.options.setdefault(name, {})[key] = value
         if output is None:
             fail("no output file; add -o bios.bin")
         start = time.perf_counter()

@@ -33,7 +33,7 @@ STEPS = (
     Step("memory", "alloc_init", order=10),
     Step("reserve", "core_reserve", order=0),
     Step("tables", "acpi_load", order=50),
-    Step("late", "alloc_reserve", order=90),
+    Step("handoff", "alloc_reserve", order=10),
     Step("boot", "kernel_check", order=0),
 )
 

@@ -10,7 +10,11 @@ a fixed window of ROM offsets plus the linear address its bytes run at:
 * 16-bit code and tables that real-mode code or a guest must find below 1 MiB use the
   F-segment alias (for 16-bit code, CS=0xF000 and IP = the ROM offset).
 * ``bss`` is firmware RAM (zeroed by the core before any step runs); its fragments have no
-  bytes in the ROM.  It ends with the firmware stack.
+  bytes in the ROM.  It ends with the firmware stack.  It sits at 0x30000-0x4FFFF, which no
+  boot protocol QEMU implements loads anything into: the Linux setup code goes to 0x10000
+  and its command line to 0x20000 (or 0x90000/0x9A000 for old kernels), multiboot's info
+  block and memory map to 0x9000-0x95FF, the IVT/BDA and EBDA are below 0x500 and at
+  0x9FC00 (hw/i386/x86.c x86_load_linux, hw/i386/multiboot.c).
 """
 
 from __future__ import annotations
@@ -48,6 +52,6 @@ REGIONS: dict[str, Region] = {r.name: r for r in (
            "16-bit code and data reachable below 1 MiB (F-segment alias)"),
     Region("reset", RESET_OFFSET, ROM_SIZE, FSEG_ALIAS,
            "the reset vector (0xFFFFFFF0), 16 bytes"),
-    Region("bss", 0x1000, 0x10000, 0, "firmware RAM, zeroed at start; ends with the stack",
+    Region("bss", 0x30000, 0x50000, 0, "firmware RAM, zeroed at start; ends with the stack",
            in_rom=False),
 )}

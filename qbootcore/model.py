@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 #: Boot stages, in the order the generated init chain calls them (see docs/architecture.md).
-#: Each :class:`Step` names one of these.
-STAGES = ("chipset", "fw_cfg", "memory", "reserve", "tables", "late", "boot")
+#: Each :class:`Step` names one of these.  ``handoff`` steps are not called by the chain but
+#: by the loader that boots the kernel, through the generated ``handoff`` routine, after its
+#: last allocation and before it hands the memory map over (e.g. reserving the table zone,
+#: making the F-segment read-only).
+STAGES = ("chipset", "fw_cfg", "memory", "reserve", "tables", "late", "boot", "handoff")
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,9 @@ class Board(Component):
 class Loader(Component):
     """A boot protocol.  ``probe`` is a ``.global`` 32-bit routine called in the ``boot``
     stage, in the order loaders were given: it returns (preserving nothing but ESP/EBP) when
-    the kernel QEMU delivered is not in its format, and never returns when it boots it."""
+    the kernel QEMU delivered is not in its format, and never returns when it boots it.  It
+    must ``call handoff`` once, after its last allocation and before it copies ``e820_map``
+    for the kernel."""
 
     probe: str = ""
 

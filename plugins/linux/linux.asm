@@ -4,6 +4,7 @@
 ; serves as FW_CFG_SETUP_DATA (cmd_line_ptr, ramdisk_image/size, type_of_loader,
 ; setup_data chain); this loader copies the pieces where QEMU said and honours that header.
 
+.global linux_zero_page, linux_kernel_addr
 .bss linux_zero_page, LINUX_BOOT_PARAMS_SIZE, 4096
 .bss linux_kernel_addr, 4
 
@@ -44,6 +45,7 @@ linux_probe:
     mov [linux_zero_page + LINUX_HDR_CODE32_START], eax
     mov edi, eax
     mov ecx, [kernel_size]
+    call load_check
     mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
 
@@ -71,11 +73,13 @@ linux_no_cmdline:
     cmp edx, eax
     ja linux_initrd_overlap
 linux_initrd_fits:
+    call load_check
     mov eax, (FW_CFG_INITRD_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
 linux_no_initrd:
 
-    ; the memory map and the RSDP
+    ; the memory map (final once the handoff steps ran) and the RSDP
+    call handoff
     mov ecx, [e820_count]
     mov [linux_zero_page + LINUX_E820_ENTRIES], cl
     imul ecx, ecx, E820_ENTRY_SIZE / 4
@@ -86,14 +90,10 @@ linux_no_initrd:
     mov [linux_zero_page + LINUX_ACPI_RSDP_ADDR], eax
     mov dword ptr [linux_zero_page + LINUX_ACPI_RSDP_ADDR + 4], 0
 
-    ; enter: flat __BOOT_CS/__BOOT_DS (our GDT), interrupts off, ESI = boot_params,
-    ; EBP = EDI = EBX = 0
+    ; enter through the entry this build chose (linux_enter32.asm or linux_enter64.asm)
     cli
     mov esi, linux_zero_page
-    xor ebx, ebx
-    xor ebp, ebp
-    xor edi, edi
-    jmp dword ptr [linux_kernel_addr]
+    jmp linux_enter
 
 linux_not_mine:
     ret

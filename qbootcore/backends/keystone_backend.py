@@ -19,7 +19,7 @@ from typing import Sequence
 import capstone
 from keystone import KS_ARCH_X86, KS_MODE_16, KS_MODE_32, Ks, KsError
 
-from ..asm import Line
+from ..asm import JCC, Line
 from ..errors import QbootError
 from . import Assembled, MARK, local_names, marked_source, neutralise_labels
 
@@ -27,10 +27,11 @@ from . import Assembled, MARK, local_names, marked_source, neutralise_labels
 WIDE_MNEMONICS = {"pushfd", "popfd", "pushad", "popad", "iretd", "stosd", "movsd", "lodsd",
                   "cmpsd", "scasd", "insd", "outsd", "cwde", "cdq"}
 WIDE_OPERAND = re.compile(r"\b(e[abcd]x|e[sd]i|e[sb]p|dword)\b", re.I)
-JCC = {"jo": 0, "jno": 1, "jb": 2, "jc": 2, "jnae": 2, "jae": 3, "jnb": 3, "jnc": 3,
-       "je": 4, "jz": 4, "jne": 5, "jnz": 5, "jbe": 6, "jna": 6, "ja": 7, "jnbe": 7,
-       "js": 8, "jns": 9, "jp": 10, "jpe": 10, "jnp": 11, "jpo": 11, "jl": 12, "jnge": 12,
-       "jge": 13, "jnl": 13, "jle": 14, "jng": 14, "jg": 15, "jnle": 15}
+NARROW_MNEMONICS = {"pushw", "popw", "iretw", "stosw", "movsw", "lodsw", "cmpsw", "scasw",
+                    "insw", "outsw", "cwd", "cbw", "pushfw", "popfw"}
+NARROW_OPERAND = re.compile(r"\b([abcd]x|[sd]i|[sb]p|word)\b", re.I)
+#: descriptor-table instructions: 0F 01 /n with a disp32 operand
+DESCRIPTOR_TABLE = {"sgdt": 0, "sidt": 1, "lgdt": 2, "lidt": 3}
 
 
 def _canonical(text: str) -> str:
@@ -78,25 +79,53 @@ class KeystoneAssembler:
     # -- public ---------------------------------------------------------------------------
     def assemble(self, lines: Sequence[Line], bits: int, base: int, where: str) -> Assembled:
         lines = list(lines)
-        if bits != 16:
-            return self._raw(lines, bits, base, where)
+        guard = guard16 if bits == 16 else guard32
         fixed: dict[int, str] = {}  # line index -> original text of a corrected line
         for _ in range(16):
             out = self._raw(lines, bits, base, where)
-            changes = guard16(lines, out, base, where, fixed)
+            changes = guard(lines, out, base, where, fixed)
             if not changes:
                 return out
             for i, text in changes.items():
                 fixed.setdefault(i, lines[i].text)
                 lines[i] = Line(lines[i].number, text, lines[i].label)
-        raise QbootError(f"{where}: 16-bit layout did not settle while correcting keystone "
+        raise QbootError(f"{where}: the layout did not settle while correcting keystone "
                          f"encodings; use --assembler gnu-as")
 
 
-def _disasm16(code: bytes, offset: int):
-    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_16)
+def _disasm(code: bytes, offset: int, bits: int = 16):
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_16 if bits == 16 else capstone.CS_MODE_32)
     md.detail = True
     return next(md.disasm(code, offset), None)
+
+
+def guard32(lines: list[Line], out: Assembled, base: int, where: str,
+            fixed: dict[int, str]) -> dict[int, str]:
+    """As :func:`guard16`, for 32-bit code: a stray 0x66 is corrected on the descriptor-table
+    instructions with an absolute operand, refused elsewhere."""
+    changes: dict[int, str] = {}
+    for i, ln in enumerate(lines):
+        if i in fixed or not ln.is_instruction:
+            continue
+        start, end = out.line_offsets[i], out.line_offsets[i + 1]
+        if out.code[start:start + 1] != b"\x66":
+            continue
+        insn = _disasm(out.code[start:end], base + start, 32)
+        if insn is None or insn.prefix[2] != 0x66:
+            continue
+        mnem = ln.text.split()[0].lower()
+        if mnem in NARROW_MNEMONICS or NARROW_OPERAND.search(ln.text):
+            continue
+        m = re.fullmatch(r"\[\s*(0x[0-9a-f]+|[A-Za-z_][\w.$]*)\s*\]", ln.text[len(mnem):].strip(), re.I)
+        if mnem in DESCRIPTOR_TABLE and m:
+            modrm = 0x05 | (DESCRIPTOR_TABLE[mnem] << 3)  # mod=00 rm=101: disp32
+            changes[i] = f".byte 0x0f, 0x01, {modrm:#04x}\n.long {m.group(1)}"
+            continue
+        raise QbootError(
+            f"{where}:{ln.number}: keystone 0.9.2 mis-encodes the 32-bit instruction "
+            f"'{ln.text}' as {insn.bytes.hex(' ')} (a 16-bit operand-size prefix); write it "
+            f"with .byte or build with --assembler gnu-as")
+    return changes
 
 
 def guard16(lines: list[Line], out: Assembled, base: int, where: str,
@@ -121,7 +150,7 @@ def guard16(lines: list[Line], out: Assembled, base: int, where: str,
             continue
         if not ln.is_instruction:
             continue
-        insn = _disasm16(out.code[start:end], base + start)
+        insn = _disasm(out.code[start:end], base + start)
         if insn is None or insn.prefix[2] != 0x66:
             continue
         mnem = ln.text.split()[0].lower()

@@ -7,6 +7,8 @@ import tomllib
 
 import pytest
 
+from qbootcore.plugins import registry
+
 
 def qboot(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "qbootcore.cli", *map(str, args)],
@@ -21,7 +23,7 @@ def test_build_writes_rom_and_manifest(tmp_path):
     assert len(rom) == 65536
     man = tomllib.loads((tmp_path / "bios.bin.toml").read_text())
     assert man["board"] == "q35" and man["loaders"] == ["linux"]
-    assert man["assembler"] == "keystone" and man["plugins"] == ["smbios"]
+    assert man["assembler"] == "keystone" and "smbios" in man["plugins"]
     assert man["sha256"] == hashlib.sha256(rom).hexdigest()
     assert man["regions"]["text32"]["used"] > 0 and man["qboot_fw_version"]
     assert "bytes" in r.stdout and "sha256" in r.stdout
@@ -34,17 +36,27 @@ def test_recipe_gives_the_same_rom(tmp_path):
     assert (tmp_path / "a.bin").read_bytes() == (tmp_path / "b.bin").read_bytes()
 
 
+REG = registry()
+
+
+def valid(kind, names):
+    return f"unknown {kind} 'nosuch'; valid {kind}s: {', '.join(names)}"
+
+
 @pytest.mark.parametrize("args,message", [
-    (["--board", "nosuch"], "unknown board 'nosuch'; valid boards: q35"),
-    (["--loader", "nosuch"], "unknown loader 'nosuch'; valid loaders: linux"),
-    (["--plugin", "nosuch"], "unknown plugin 'nosuch'; valid plugins: smbios"),
-    (["--assembler", "nosuch"], "unknown assembler 'nosuch'; valid assemblers: keystone"),
+    (["--board", "nosuch"], valid("board", REG.boards)),
+    (["--loader", "nosuch"], valid("loader", REG.loaders)),
+    (["--plugin", "nosuch"], valid("plugin", REG.features)),
+    (["--assembler", "nosuch"], valid("assembler", REG.assemblers)),
     (["--recipe", "missing.toml"], "cannot read recipe missing.toml: no such file"),
+    (["--option", "linux.entry=16"], "linux: entry must be one of 32, 64, not '16'"),
+    (["--option", "linux"], "--option 'linux' is not COMPONENT.KEY=VALUE"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, args, message):
     r = qboot("build", *args, "-o", tmp_path / "bios.bin", cwd=tmp_path)
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == [f"qboot-fw: error: {message}"]
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert r.stderr.startswith(f"qboot-fw: error: {message}"), r.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -2,12 +2,12 @@
 operand-size prefix.  The backend's guard must correct them, or refuse naming the line."""
 
 import pytest
-from keystone import KS_ARCH_X86, KS_MODE_16, Ks
+from keystone import KS_ARCH_X86, KS_MODE_16, KS_MODE_32, Ks
 
 from qbootcore import asm
 from qbootcore.asm import Line
 from qbootcore.backends import Assembled
-from qbootcore.backends.keystone_backend import KeystoneAssembler, guard16
+from qbootcore.backends.keystone_backend import KeystoneAssembler, guard16, guard32
 from qbootcore.errors import QbootError
 
 BASE = 0xF0000
@@ -70,3 +70,30 @@ def test_guard_refuses_what_it_cannot_correct_naming_the_line():
     with pytest.raises(QbootError, match=r"test.asm:2: keystone 0.9.2 mis-encodes the 16-bit "
                                          r"instruction 'xchg bx, bx' as 66 87 db"):
         guard16(lines, fake, BASE, "test.asm", {})
+
+
+def assemble32(source, base=0xFFFF0000):
+    lines, labels, _, _ = asm.scan(source, "test.asm")
+    lines = asm.substitute(lines, labels, {}, "test.asm")
+    return KeystoneAssembler().assemble(lines, 32, base, "test.asm").code
+
+
+def test_keystone_adds_an_operand_size_prefix_to_32bit_lgdt():
+    assert bytes(Ks(KS_ARCH_X86, KS_MODE_32).asm("lgdt [0xffffa020]", 0)[0])[0] == 0x66
+
+
+@pytest.mark.parametrize("source,expected", [
+    ("lgdt [0xffffa020]", "0f011520a0ffff"),
+    ("lidt [0x1000]", "0f011d00100000"),
+    ("lgdt [desc]\ndesc: .word 7", "0f01150700ffff0700"),
+    ("mov ax, 5", "66b80500"),              # a deliberate 16-bit operand keeps its prefix
+])
+def test_guard_corrects_32bit_descriptor_table_loads(source, expected):
+    assert assemble32(source).hex() == expected
+
+
+def test_guard32_refuses_other_stray_prefixes():
+    lines = [Line(7, "inc eax")]
+    fake = Assembled(bytes.fromhex("6640"), [0, 2])
+    with pytest.raises(QbootError, match=r"test.asm:7: keystone 0.9.2 mis-encodes the 32-bit"):
+        guard32(lines, fake, 0xFFFF0000, "test.asm", {})

@@ -1,0 +1,129 @@
+; Multiboot (v1) kernels, as QEMU prepares them (constants and sources in multiboot.inc).
+
+.bss mb_info, 4
+.bss mb_entry, 4
+
+; multiboot_probe (loader probe, stage boot).
+; Out: returns when QEMU did not prepare a multiboot kernel; otherwise enters it with
+; EAX = MULTIBOOT_BOOTLOADER_MAGIC and EBX = the multiboot_info address.
+; Clobbers: everything but EBP and ESP when it returns.
+.global multiboot_probe
+multiboot_probe:
+    mov esi, name_multiboot_dma
+    call fw_cfg_find
+    test eax, eax
+    jnz mb_mine
+    mov esi, name_multiboot
+    call fw_cfg_find
+    test eax, eax
+    jz mb_not_mine
+mb_mine:
+    mov eax, FW_CFG_KERNEL_ENTRY
+    call fw_cfg_read_item
+    mov [mb_entry], eax
+    ; the image with its modules and command lines
+    mov eax, FW_CFG_KERNEL_ADDR
+    call fw_cfg_read_item
+    mov edi, eax
+    mov ecx, [kernel_size]
+    call load_check
+    mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    call fw_cfg_xfer
+    ; multiboot_info, where QEMU put it
+    mov eax, FW_CFG_INITRD_SIZE
+    call fw_cfg_read_item
+    push eax
+    mov eax, FW_CFG_INITRD_ADDR
+    call fw_cfg_read_item
+    pop ecx
+    mov [mb_info], eax
+    mov edi, eax
+    call load_check
+    mov eax, (FW_CFG_INITRD_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    call fw_cfg_xfer
+    call handoff
+
+    ; mem_lower: RAM from 0; mem_upper: RAM from 1 MiB up to the first hole (spec 3.3)
+    mov ebx, [mb_info]
+    xor eax, eax
+    call ram_run_from
+    shr eax, KIB_SHIFT
+    mov [ebx + MBI_MEM_LOWER], eax
+    mov eax, ONE_MIB
+    call ram_run_from
+    shr eax, KIB_SHIFT
+    mov [ebx + MBI_MEM_UPPER], eax
+    or dword ptr [ebx + MBI_FLAGS], MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_MEM_MAP
+
+    ; the memory map from e820, in the room QEMU left at mmap_addr
+    mov ecx, [e820_count]
+    imul eax, ecx, MULTIBOOT_MMAP_ENTRY_SIZE
+    cmp eax, MULTIBOOT_MMAP_ROOM
+    ja mb_map_too_big
+    mov [ebx + MBI_MMAP_LENGTH], eax
+    mov edi, [ebx + MBI_MMAP_ADDR]
+    mov esi, e820_map
+mb_map_next:
+    jecxz mb_enter
+    mov dword ptr [edi], MULTIBOOT_MMAP_SIZE_FIELD
+    add edi, 4
+    movsd
+    movsd
+    movsd
+    movsd
+    movsd
+    dec ecx
+    jmp mb_map_next
+mb_enter:
+    cli
+    mov eax, MULTIBOOT_BOOTLOADER_MAGIC
+    mov ebx, [mb_info]
+    jmp dword ptr [mb_entry]
+mb_not_mine:
+    ret
+mb_map_too_big:
+    mov esi, msg_mb_map_big
+    jmp panic
+
+; ram_run_from: bytes of RAM from EAX up to the end of the e820 RAM entry containing it.
+; In: EAX = address (below 4 GiB).  Out: EAX = length (0 when EAX is not in RAM).
+; Clobbers: ECX, EDX, ESI.
+ram_run_from:
+    mov esi, e820_map
+    mov ecx, [e820_count]
+run_next:
+    jecxz run_none
+    cmp dword ptr [esi + E820_TYPE], E820_RAM
+    jne run_skip
+    cmp dword ptr [esi + E820_BASE + 4], 0
+    jne run_skip
+    mov edx, [esi + E820_BASE]
+    cmp eax, edx
+    jb run_skip
+    add edx, [esi + E820_LENGTH]
+    jc run_clamp
+    cmp dword ptr [esi + E820_LENGTH + 4], 0
+    jne run_clamp
+    cmp eax, edx
+    jae run_skip
+    sub edx, eax
+    mov eax, edx
+    ret
+run_clamp:
+    ; the entry reaches 4 GiB or beyond: count up to 4 GiB
+    neg eax
+    ret
+run_skip:
+    add esi, E820_ENTRY_SIZE
+    dec ecx
+    jmp run_next
+run_none:
+    xor eax, eax
+    ret
+
+name_multiboot_dma:
+    .asciz "genroms/multiboot_dma.bin"
+name_multiboot:
+    .asciz "genroms/multiboot.bin"
+msg_mb_map_big:
+    .asciz "multiboot: the memory map does not fit the room QEMU left for it"
