@@ -3,6 +3,7 @@
 #   vmlinuz, config, lib/modules/  Debian's cloud kernel (linux-image-cloud-amd64)
 #   initrd.cpio.gz                 busybox-static initramfs whose /init is init.sh
 #   initrd-big.cpio, big.sha256    the same plus /big.bin (96 MiB), uncompressed
+#   vmlinux                        the kernel ELF inside vmlinuz (its payload is LZ4), for PVH
 # Idempotent: each part is skipped when its stamp says it is already built.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -71,6 +72,17 @@ if [ -f "$CACHE/kernel.stamp" ] && [ -f "$CACHE/vmlinuz" ] && [ -d "$CACHE/lib/m
     log "kernel up to date ($(cat "$CACHE/kernel.stamp"))"
 else
     build_kernel
+fi
+# vmlinux: the bzImage's payload is an LZ4 legacy frame (magic 02 21 4c 18) ending in a
+# trailer lz4 complains about; what it decompressed before that is the whole ELF
+if [ ! -s "$CACHE/vmlinux" ] || [ "$CACHE/vmlinuz" -nt "$CACHE/vmlinux" ]; then
+    log "extracting vmlinux"
+    offset=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().find(bytes.fromhex("02214c18")))' "$CACHE/vmlinuz")
+    [ "$offset" -ge 0 ] || { echo "guest: no LZ4 payload in vmlinuz" >&2; exit 1; }
+    tail -c +$((offset + 1)) "$CACHE/vmlinuz" | lz4 -dc > "$TMP/vmlinux" 2>/dev/null || true
+    [ "$(head -c 4 "$TMP/vmlinux" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
+        { echo "guest: extracting vmlinux failed" >&2; exit 1; }
+    mv "$TMP/vmlinux" "$CACHE/vmlinux"
 fi
 # the initrds are rebuilt whenever this script, init.sh or busybox change
 initrd_recipe=$(cat "${BASH_SOURCE[0]}" "$HERE/init.sh" /bin/busybox | sha256sum | cut -d' ' -f1)
