@@ -140,12 +140,28 @@ def init_chain(res: Resolved) -> Fragment:
              "; init_chain calls each step (stage, order), then each loader's probe in",
              "; --loader order; handoff is called by the loader that boots the kernel.",
              ".global init_chain, handoff", "init_chain:"]
-    lines += [f"    call {s.symbol}    ; {s.stage}" for s in chain]
-    lines += [f"    call {l.probe}    ; loader {l.name}" for l in res.loaders]
+    tracers = [c.after_step for c in res.components if c.after_step]
+    names_used: list[str] = []
+
+    def call(symbol: str, comment: str) -> list[str]:
+        out = [f"    call {symbol}    ; {comment}"]
+        for tracer in tracers:
+            names_used.append(symbol)
+            out += [f"    mov esi, name_{len(names_used)}", f"    call {tracer}"]
+        return out
+
+    for s in chain:
+        lines += call(s.symbol, s.stage)
+    for loader in res.loaders:
+        if tracers:  # a probe that boots does not return: mark before it
+            names_used.append(loader.probe)
+            lines += [f"    mov esi, name_{len(names_used)}"] + [f"    call {t}" for t in tracers]
+        lines.append(f"    call {loader.probe}    ; loader {loader.name}")
     names = ", ".join(l.name for l in res.loaders)
     lines += ["    mov esi, msg_loaders", "    jmp no_loader_panic", "handoff:"]
     lines += [f"    call {s.symbol}" for s in handoff]
     lines += ["    ret", "msg_loaders:", f'    .asciz "{names}"']
+    lines += [f'name_{i}:\n    .asciz "{sym}"' for i, sym in enumerate(names_used, 1)]
     return Fragment(name="init_chain", region="text32", source="\n".join(lines) + "\n",
                     origin="<generated init_chain>")
 

@@ -97,6 +97,10 @@ class Component:
     requires: tuple[str, ...] = ()
     #: recipe options this component accepts, name -> one-line description
     options: Mapping[str, str] = field(default_factory=dict)
+    #: a ``.global`` routine the init chain calls after every step and before each loader
+    #: probe, with ESI = the step's name (NUL-terminated); for tracing.  It may clobber
+    #: EAX, ECX, EDX, ESI, EDI; steps keep no registers live across calls.
+    after_step: str = ""
 
 
 @dataclass(frozen=True)
