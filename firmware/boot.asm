@@ -80,22 +80,32 @@ kind_print:
     call console_puts
     jmp panic_end
 
-; load_check: refuse a load destination that overlaps the firmware's own RAM (bss, stack).
-; In: EDI = start, ECX = length.  Out: returns when the range is clear.  Clobbers: EAX.
+; load_check: refuse a load destination that overlaps the firmware's own RAM (bss, stack)
+; or that is not RAM in the e820 map (e.g. a range a plugin reserved as persistent memory).
+; In: EDI = start, ECX = length.  Out: returns when the range is fine.  Clobbers: EAX.
 .global load_check
 load_check:
     mov eax, edi
     add eax, ecx
     jc load_overlap
     cmp eax, REGION_BSS_START
-    jbe load_clear
+    jbe load_not_bss
     cmp edi, REGION_BSS_END
-    jae load_clear
+    jb load_overlap
+load_not_bss:
+    push edx
+    mov edx, eax
+    mov eax, edi
+    call e820_is_ram
+    pop edx
+    jc load_not_ram
+    ret
 load_overlap:
     mov esi, msg_load_overlap
     jmp panic
-load_clear:
-    ret
+load_not_ram:
+    mov esi, msg_load_not_ram
+    jmp panic
 
 kind_table:
     .long name_linuxboot_dma, kind_bzimage, name_linuxboot, kind_bzimage
@@ -125,5 +135,7 @@ msg_no_loader_2:
     .asciz "; this ROM has: "
 msg_no_loader_3:
     .asciz ". Rebuild it with the right --loader."
+msg_load_not_ram:
+    .asciz "QEMU placed part of the kernel, initrd or command line in memory the e820 map does not describe as RAM (a reserved or persistent-memory range?)"
 msg_load_overlap:
     .asciz "the kernel asks to be loaded over the firmware's working memory (0x30000-0x4ffff)"

@@ -225,6 +225,46 @@ top_next:
 top_done:
     ret
 
+; e820_is_ram: is [EAX, EDX) inside one RAM entry (below 4 GiB)?
+; In: EAX = start, EDX = end (EDX > EAX).  Out: CF clear when it is.  Clobbers: nothing.
+.global e820_is_ram
+e820_is_ram:
+    push ecx
+    push esi
+    push edi
+    mov esi, e820_map
+    mov ecx, [e820_count]
+ram_next:
+    jecxz ram_no
+    cmp dword ptr [esi + E820_TYPE], E820_RAM
+    jne ram_skip
+    cmp dword ptr [esi + E820_BASE + 4], 0
+    jne ram_skip
+    cmp eax, [esi + E820_BASE]
+    jb ram_skip
+    ; the entry's end, clamped to 4 GiB
+    mov edi, [esi + E820_BASE]
+    add edi, [esi + E820_LENGTH]
+    jc ram_yes
+    cmp dword ptr [esi + E820_LENGTH + 4], 0
+    jne ram_yes
+    cmp edx, edi
+    jbe ram_yes
+ram_skip:
+    add esi, E820_ENTRY_SIZE
+    dec ecx
+    jmp ram_next
+ram_yes:
+    clc
+    jmp ram_out
+ram_no:
+    stc
+ram_out:
+    pop edi
+    pop esi
+    pop ecx
+    ret
+
 name_etc_e820:
     .asciz "etc/e820"
 msg_no_e820:

@@ -127,7 +127,7 @@ def init_chain(res: Resolved) -> Fragment:
     steps = list(firmware.STEPS)
     rank = {}
     for i, comp in enumerate(res.components):
-        for step in comp.steps:
+        for step in comp.steps_for(res.ctx):
             if step.stage not in STAGES:
                 raise QbootError(f"{comp.name}: step {step.symbol} names unknown stage "
                                  f"{step.stage!r}; stages: {', '.join(STAGES)}")

@@ -113,7 +113,8 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
             p = Placement(f, offset, address, b"")
             if f.source is not None:
                 lines, labels = scanned[f.name]
-                subst = asm.substitute(lines, labels, values, _where(f))
+                local = {**values, **f.constants} if f.constants else values
+                subst = asm.substitute(lines, labels, local, _where(f))
                 out = assembler.assemble(subst, f.bits, address, _where(f))
                 p.code, p.lines, p.line_offsets = out.code, subst, out.line_offsets
                 p.labels = out.labels(subst)

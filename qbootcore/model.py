@@ -52,6 +52,8 @@ class Fragment:
     bits: int = 32
     align: int = 1
     symbols: Mapping[str, int] = field(default_factory=dict)
+    #: named constants visible to this fragment only, e.g. values from recipe options
+    constants: Mapping[str, int] = field(default_factory=dict)
     origin: str = "<string>"  # file the source came from, for error messages
     owner: str = "core"  # plugin name; filled in by the build driver
 
@@ -90,7 +92,9 @@ class Component:
     name: str
     description: str
     fragments: FragmentsFn = _no_fragments
-    steps: tuple[Step, ...] = ()
+    #: the routines the init chain calls; or a callable(ctx) returning them, for steps that
+    #: depend on the recipe's options
+    steps: tuple[Step, ...] | Callable[[BuildContext], Sequence[Step]] = ()
     #: constants files (``NAME = expr ; source``) made visible to every fragment
     constants: tuple[Path, ...] = ()
     #: names of features this component pulls in
@@ -101,6 +105,10 @@ class Component:
     #: probe, with ESI = the step's name (NUL-terminated); for tracing.  It may clobber
     #: EAX, ECX, EDX, ESI, EDI; steps keep no registers live across calls.
     after_step: str = ""
+
+
+    def steps_for(self, ctx: BuildContext) -> tuple[Step, ...]:
+        return tuple(self.steps(ctx) if callable(self.steps) else self.steps)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@
 #   initrd.cpio.gz                 busybox-static initramfs whose /init is init.sh
 #   initrd-big.cpio, big.sha256    the same plus /big.bin (96 MiB), uncompressed
 #   vmlinux                        the kernel ELF inside vmlinuz (its payload is LZ4), for PVH
+#   initrd-pmem.cpio.gz            initrd.cpio.gz plus the kernel's pmem modules, whose /init
+#                                  (init-pmem.sh) loads them before the standard report
 # Idempotent: each part is skipped when its stamp says it is already built.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,6 +67,16 @@ build_initrds() {
     python3 -c 'import random, sys; sys.stdout.buffer.write(random.Random(1).randbytes(96 << 20))' > "$root/big.bin"
     sha256sum "$root/big.bin" | cut -d' ' -f1 > "$CACHE/big.sha256"
     mkcpio > "$CACHE/initrd-big.cpio"
+    rm "$root/big.bin"
+    log "initrd-pmem.cpio.gz (persistent-memory modules)"
+    mv "$root/init" "$root/init-report"
+    install -m 755 "$HERE/init-pmem.sh" "$root/init"
+    mkdir -p "$root/lib/modules/qboot"
+    for m in libnvdimm nd_btt nd_pmem nd_e820; do
+        cp "$CACHE"/lib/modules/*/kernel/drivers/nvdimm/$m.ko "$root/lib/modules/qboot/"
+    done
+    cp "$CACHE"/lib/modules/*/kernel/drivers/acpi/nfit/nfit.ko "$root/lib/modules/qboot/"
+    mkcpio | gzip -9n > "$CACHE/initrd-pmem.cpio.gz"
     echo "$initrd_recipe" > "$CACHE/initrd.stamp"
 }
 
@@ -85,9 +97,10 @@ if [ ! -s "$CACHE/vmlinux" ] || [ "$CACHE/vmlinuz" -nt "$CACHE/vmlinux" ]; then
     mv "$TMP/vmlinux" "$CACHE/vmlinux"
 fi
 # the initrds are rebuilt whenever this script, init.sh or busybox change
-initrd_recipe=$(cat "${BASH_SOURCE[0]}" "$HERE/init.sh" /bin/busybox | sha256sum | cut -d' ' -f1)
+initrd_recipe=$(cat "${BASH_SOURCE[0]}" "$HERE/init.sh" "$HERE/init-pmem.sh" /bin/busybox | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$CACHE/initrd.stamp" 2>/dev/null)" = "$initrd_recipe" ] &&
-   [ -f "$CACHE/initrd.cpio.gz" ] && [ -f "$CACHE/initrd-big.cpio" ]; then
+   [ -f "$CACHE/initrd.cpio.gz" ] && [ -f "$CACHE/initrd-big.cpio" ] &&
+   [ -f "$CACHE/initrd-pmem.cpio.gz" ]; then
     log "initrds up to date"
 else
     build_initrds
