@@ -9,6 +9,8 @@ assemblers produce the same bytes.
 
 Source conventions (docs/fragments.md): Intel syntax without ``%`` prefixes; ``;`` starts a
 comment; one statement per line; allowed directives are listed in ``DIRECTIVES``.
+:func:`check_portable` refuses, naming the line, what keystone and GNU as would assemble
+differently (operator precedence, string escapes, values out of range, ...).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import ast
 import operator
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import QbootError
@@ -46,6 +49,15 @@ cs ds es fs gs ss cr0 cr2 cr3 cr4 dr0 dr1 dr2 dr3 dr6 dr7 st
 """.split())
 KEYWORDS = {"byte", "word", "dword", "qword", "tbyte", "ptr", "short", "near", "far"}
 PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock"}
+#: conditional jumps and their condition codes (the low nibble of 0x70+cc / 0x0F 0x80+cc)
+JCC = {"jo": 0, "jno": 1, "jb": 2, "jc": 2, "jnae": 2, "jae": 3, "jnb": 3, "jnc": 3,
+       "je": 4, "jz": 4, "jne": 5, "jnz": 5, "jbe": 6, "jna": 6, "ja": 7, "jnbe": 7,
+       "js": 8, "jns": 9, "jp": 10, "jpe": 10, "jnp": 11, "jpo": 11, "jl": 12, "jnge": 12,
+       "jge": 13, "jnl": 13, "jle": 14, "jng": 14, "jg": 15, "jnle": 15}
+#: branches that only have a rel8 form, so can only reach labels of their own fragment
+SHORT_BRANCHES = {"jcxz", "jecxz", "loop", "loope", "loopz", "loopne", "loopnz"}
+#: relative branches: their operand is a target, not a value
+BRANCHES = {"jmp", "call"} | set(JCC) | SHORT_BRANCHES
 
 
 @dataclass
@@ -98,6 +110,25 @@ def _split_strings(text: str) -> list[tuple[bool, str]]:
             cur += ch
     parts.append((quote, cur))
     return parts
+
+
+def split_operands(text: str) -> list[str]:
+    """Split an operand list at the commas that are outside strings, brackets and parens."""
+    if not text.strip():
+        return []
+    out, cur, depth = [], "", 0
+    for is_str, piece in _split_strings(text):
+        if is_str:
+            cur += piece
+            continue
+        for ch in piece:
+            depth += (ch in "([") - (ch in ")]")
+            if ch == "," and depth == 0:
+                out.append(cur)
+                cur = ""
+            else:
+                cur += ch
+    return out + [cur]
 
 
 @dataclass(frozen=True)
@@ -159,7 +190,7 @@ def scan(source: str, where: str) -> tuple[list[Line], list[str], list[str], lis
 def substitute(lines: list[Line], labels: list[str], values: dict[str, int], where: str,
                references: set[str] | None = None) -> list[Line]:
     """Replace constants and other fragments' symbols by numbers; report unknown names."""
-    local = set(labels)
+    local = frozenset(labels)
     out = []
     for line in lines:
         if not line.text:
@@ -190,9 +221,95 @@ def substitute(lines: list[Line], labels: list[str], values: dict[str, int], whe
                                  f"another fragment needs it) or a named constant")
 
             pieces.append(re.sub(r"(?<![0-9A-Za-z_])" + IDENT.pattern, repl, piece))
-        text = " ".join(words) + (" " + "".join(pieces).strip() if rest.strip() else "")
-        out.append(Line(line.number, text, line.label))
+        rest = "".join(pieces).strip()
+        check_portable(head.lower(), rest, local, f"{where}:{line.number}: '{line.text}'")
+        out.append(Line(line.number, " ".join(words) + (" " + rest if rest else ""), line.label))
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Portability: constructs the backends would assemble differently are refused up front.
+
+ESCAPE = re.compile(r'\\([\\"bfnrt]|[0-7]{1,3})')
+TOKEN = re.compile(r"0x[0-9a-fA-F]+|0b[01]+|[0-9]+|[A-Za-z_.$][\w.$]*|<<|>>|\S")
+#: GNU as ranks these operators unlike C (and keystone): ``1 + 2 << 3`` is 17, not 24
+BITWISE = {"<<", ">>", "&", "|", "^"}
+BINARY = BITWISE | {"+", "-", "*", "/", "%"}
+NOT_AN_OPERAND = BINARY | {"(", "[", "~"}  # after these, + and - are unary
+DATA_RANGE = {".byte": 8, ".word": 16, ".long": 32}
+REG8 = {"al", "ah", "bl", "bh", "cl", "ch", "dl", "dh"}
+REG16 = {"ax", "bx", "cx", "dx", "si", "di", "sp", "bp", "cs", "ds", "es", "fs", "gs", "ss"}
+#: instructions whose immediate does not take the size of their first operand
+OWN_IMMEDIATE = {"shl", "shr", "sal", "sar", "rol", "ror", "rcl", "rcr", "in", "out", "int",
+                 "enter", "ret", "retf", "bt", "bts", "btr", "btc"}
+
+
+def _check_expression(expr: str, local: frozenset[str], bare: bool, bits: int | None,
+                      what: str) -> None:
+    """One operand or data item: unambiguous operator precedence; a local label, if any, at
+    the start of an immediate; a numeric value that fits ``bits``."""
+    tokens = TOKEN.findall(expr)
+    groups: list[set[str]] = [set()]
+    prev = None
+    for tok in tokens:
+        if tok in "([":
+            groups.append(set())
+        elif tok in ")]" and len(groups) > 1:
+            groups.pop()
+        elif tok in BINARY and prev is not None and prev not in NOT_AN_OPERAND:
+            ops = groups[-1] | {tok}
+            if ops & BITWISE and len(ops) > 1:
+                raise QbootError(f"{what}: operators {' and '.join(sorted(ops))} are mixed "
+                                 f"without parentheses, and GNU as ranks them unlike C; "
+                                 f"add parentheses")
+            groups[-1] = ops
+        prev = tok
+    names = [t for t in tokens if t in local or t == "."]
+    first = next((t for t in tokens if t != "("), None)
+    if bare and names and first not in names:
+        raise QbootError(f"{what}: put the label first in '{expr.strip()}' (e.g. 'label + 4'): "
+                         f"keystone mis-assembles a label after a number or operator")
+    if bits and not names:
+        try:
+            value = evaluate(expr, {}, what)
+        except QbootError:
+            return  # not a plain number (a register, a character, ...): the assembler checks
+        if not -(1 << bits - 1) <= value < (1 << bits):
+            raise QbootError(f"{what}: {expr.strip()} does not fit in {bits} bits (keystone "
+                             f"and GNU as would truncate it differently)")
+
+
+@lru_cache(maxsize=1 << 16)  # the linker substitutes every line once per pass
+def check_portable(mnem: str, rest: str, local: frozenset[str], what: str) -> None:
+    """Refuse what keystone and GNU as would assemble differently (or one of them wrongly):
+    string escapes other than the common ones, precedence that differs between them, a
+    local label that is not first in an immediate, a value too large for its directive or
+    register, and a rel8-only branch to something outside the fragment."""
+    for is_str, piece in _split_strings(rest):
+        if is_str and re.search(r"\\", ESCAPE.sub("", piece)):
+            raise QbootError(f"{what}: unsupported escape in a string; the portable ones are "
+                             f"\\b \\f \\n \\r \\t \\\\ \\\" and octal \\ooo")
+    ops = [op for op in split_operands(rest) if '"' not in op]
+    if mnem in SHORT_BRANCHES and ops and ops[0].strip() not in local:
+        raise QbootError(f"{what}: {mnem} only reaches labels of its own fragment (it has "
+                         f"no rel32 form); jump to a local label that jumps on")
+    if mnem.startswith("."):
+        bits = DATA_RANGE.get(mnem)
+        for i, op in enumerate(ops):
+            fill = mnem in (".space", ".zero") and i == 1
+            _check_expression(op, local, True, 8 if fill else bits, what)
+        return
+    size = 32
+    if ops:
+        dest = ops[0].lower().split()
+        size = 8 if set(dest) & REG8 or "byte" in dest else 16 if \
+            set(dest) & REG16 or "word" in dest else 32
+    for i, op in enumerate(ops):
+        body = re.sub(r"^\s*((byte|word|dword|qword|tbyte)\s+ptr|short|near|far)\s+", "", op,
+                      flags=re.I)
+        bare = "[" not in body and mnem not in BRANCHES
+        imm_bits = size if i == len(ops) - 1 and i > 0 and mnem not in OWN_IMMEDIATE else 32
+        _check_expression(body, local, bare, imm_bits if bare else None, what)
 
 
 # ---------------------------------------------------------------------------------------

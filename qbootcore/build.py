@@ -11,10 +11,10 @@ from pathlib import Path
 
 import tomli_w
 
-from . import __version__, asm, firmware
+from . import __version__, asm, elf, firmware
 from .errors import QbootError
 from .layout import REGIONS
-from .linker import Linked, link
+from .linker import Linked, Placement, link
 from .model import STAGES, Board, BuildContext, Component, Fragment, Loader
 from .plugins import Registry, registry
 
@@ -219,11 +219,33 @@ def manifest(res: Resolved, sel: Selection, linked: Linked) -> dict:
         "sha256": hashlib.sha256(linked.rom).hexdigest(),
         "regions": regions,
         "bytes_by_plugin": dict(sorted(by_owner.items())),
-        "fragments": [{"name": p.fragment.name, "owner": p.fragment.owner,
-                       "region": p.fragment.region, "address": p.address, "size": p.size}
-                      for p in linked.placements],
+        "fragments": [_fragment_entry(p) for p in linked.placements],
         "symbols": dict(sorted(linked.symbols.items())),
     }
+
+
+def _fragment_entry(p: Placement) -> dict:
+    """A fragment as the manifest records it, for ``qboot-fw inspect``/``disasm`` and the
+    ELF file: where it is, its mode, its labels (offsets), and which of its bytes are data
+    (``kind`` is code, data or bss; ``data`` lists [start, end) offsets in code fragments
+    that directives such as ``.asciz`` emitted)."""
+    f = p.fragment
+    data: list[list[int]] = []
+    for i, line in enumerate(p.lines):
+        start, end = p.line_offsets[i], p.line_offsets[i + 1]
+        if line.text and not line.is_instruction and end > start:
+            if data and data[-1][1] == start:
+                data[-1][1] = end
+            else:
+                data.append([start, end])
+    if f.region == "bss":
+        kind = "bss"
+    else:
+        kind = "code" if any(line.is_instruction for line in p.lines) else "data"
+    return {"name": f.name, "owner": f.owner, "region": f.region, "address": p.address,
+            "offset": p.offset, "size": p.size, "bits": f.bits, "kind": kind,
+            "origin": f.origin, "labels": dict(sorted(p.labels.items(), key=lambda x: x[1])),
+            "data": data}
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -243,7 +265,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def write(result: Result, out: Path) -> Path:
-    """Write the ROM and ``<out>.toml`` beside it; on failure neither is left half-written."""
+    """Write the ROM, ``<out>.toml`` (the manifest) and ``<out>.elf`` (its symbols at their
+    run-time addresses, for gdb) beside it; on failure none is left half-written."""
     out = Path(out)
     if not out.parent.is_dir():
         raise QbootError(f"cannot write {out}: directory {out.parent} does not exist")
@@ -251,6 +274,8 @@ def write(result: Result, out: Path) -> Path:
         raise QbootError(f"cannot write {out}: it is a directory; give a file name")
     man = out.with_name(out.name + ".toml")
     text = tomli_w.dumps(result.manifest).encode()
+    image = elf.rom_elf(result.rom, result.manifest)
     _atomic_write(out, result.rom)
     _atomic_write(man, text)
+    _atomic_write(out.with_name(out.name + ".elf"), image)
     return man

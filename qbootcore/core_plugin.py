@@ -11,7 +11,14 @@ def _keystone():
     return KeystoneAssembler()
 
 
+def _gnu_as():
+    from .backends.gnu_as_backend import GnuAsAssembler
+    return GnuAsAssembler()
+
+
 @hookimpl
 def qboot_assemblers():
     return [AssemblerBackend("keystone", "keystone-engine (pip), with the 16-bit encoding guard",
-                             _keystone)]
+                             _keystone),
+            AssemblerBackend("gnu-as", "GNU binutils as (apt-get install binutils), read back "
+                             "with pyelftools", _gnu_as)]

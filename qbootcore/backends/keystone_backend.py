@@ -8,7 +8,14 @@ bytes), ``push imm`` ``66 6a/68`` (pushes 4 bytes), and near ``jmp``/``jcc`` get
 accepted where the source asks for 32-bit operands (a 32-bit register, ``dword``, or a
 ``...d`` string/stack mnemonic).  The known-bad forms are corrected by rewriting the source
 line into explicit bytes (and re-assembling until the layout is stable); anything else is
-refused with an error naming the source line.
+refused with an error naming the source line.  :func:`guard32` does the same for the
+32-bit forms keystone gets wrong (``lgdt``/``lidt`` with an absolute operand).
+``push label`` is written out as bytes beforehand: keystone makes it ``push imm16``.
+
+Branches to another fragment's symbol (a number once :mod:`qbootcore.asm` has substituted
+it) always get their near form, rel16 or rel32, as GNU as gives them (a relocation against
+an absolute address): keystone would pick a short jump when the target happens to be in
+range, so the build's bytes would depend on the backend.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ NARROW_MNEMONICS = {"pushw", "popw", "iretw", "stosw", "movsw", "lodsw", "cmpsw"
 NARROW_OPERAND = re.compile(r"\b([abcd]x|[sd]i|[sb]p|word)\b", re.I)
 #: descriptor-table instructions: 0F 01 /n with a disp32 operand
 DESCRIPTOR_TABLE = {"sgdt": 0, "sidt": 1, "lgdt": 2, "lidt": 3}
+DATA = {1: ".byte", 2: ".word", 4: ".long"}
+PUSH_LABEL = re.compile(r"push\s+(([A-Za-z_][\w.$]*)[^\[]*)", re.I)
 
 
 def _canonical(text: str) -> str:
@@ -81,9 +90,19 @@ class KeystoneAssembler:
         lines = list(lines)
         guard = guard16 if bits == 16 else guard32
         fixed: dict[int, str] = {}  # line index -> original text of a corrected line
+        labels = set(local_names(lines))
+        for i, ln in enumerate(lines):
+            if _numeric_jump(ln.text):  # placeholder displacement, corrected below
+                fixed[i] = ln.text
+                lines[i] = Line(ln.number, _branch(ln.text, {}, base, 0, False, bits), ln.label)
+            elif (m := PUSH_LABEL.fullmatch(ln.text)) and m.group(2) in labels:
+                fixed[i] = ln.text  # keystone makes it push imm16, even in 32-bit code
+                lines[i] = Line(ln.number, f".byte 0x68\n{DATA[bits // 8]} {m.group(1)}",
+                                ln.label)
         for _ in range(16):
             out = self._raw(lines, bits, base, where)
-            changes = guard(lines, out, base, where, fixed)
+            changes = rebranch(lines, out, base, fixed, bits)
+            changes.update(guard(lines, out, base, where, fixed))
             if not changes:
                 return out
             for i, text in changes.items():
@@ -133,22 +152,14 @@ def guard16(lines: list[Line], out: Assembled, base: int, where: str,
     """Check keystone's 16-bit output line by line; return source rewrites to apply.
 
     Raises QbootError for an unexpected operand-size prefix it cannot correct.
-    ``fixed`` holds lines corrected earlier (their original text), which are re-checked so
-    that a near branch that now fits a short one becomes short, as any assembler would.
+    ``fixed`` holds lines corrected earlier (their original text), which it leaves to
+    :func:`rebranch`.
     """
     labels = out.labels(lines)
     changes: dict[int, str] = {}
     for i, ln in enumerate(lines):
         start, end = out.line_offsets[i], out.line_offsets[i + 1]
-        if i in fixed:
-            original = fixed[i]
-            mnem = original.split()[0].lower()
-            if mnem in ("jmp", "call") or mnem in JCC:
-                text = _branch(original, mnem, labels, base, start, short_ok=mnem != "call")
-                if text != ln.text:
-                    changes[i] = text
-            continue
-        if not ln.is_instruction:
+        if i in fixed or not ln.is_instruction:
             continue
         insn = _disasm(out.code[start:end], base + start)
         if insn is None or insn.prefix[2] != 0x66:
@@ -167,9 +178,9 @@ def guard16(lines: list[Line], out: Assembled, base: int, where: str,
             changes[i] = (f".byte 0x6a, {v16 & 0xff:#x}" if v16 < 0x80 or v16 >= 0xFF80
                           else f".byte 0x68, {v16 & 0xff:#x}, {v16 >> 8:#x}")
         elif mnem == "call" and insn.bytes[1] == 0xE8:
-            changes[i] = _branch(ln.text, mnem, labels, base, start, short_ok=False)
+            changes[i] = _branch(ln.text, labels, base, start, False, 16)
         elif (mnem == "jmp" and insn.bytes[1] == 0xE9) or (mnem in JCC and insn.bytes[1] == 0x0F):
-            changes[i] = _branch(ln.text, mnem, labels, base, start, short_ok=False)
+            changes[i] = _branch(ln.text, labels, base, start, False, 16)
         else:
             raise QbootError(
                 f"{where}:{ln.number}: keystone 0.9.2 mis-encodes the 16-bit instruction "
@@ -178,13 +189,37 @@ def guard16(lines: list[Line], out: Assembled, base: int, where: str,
     return changes
 
 
-def _branch(text: str, mnem: str, labels: dict[str, int], base: int, at: int,
-            short_ok: bool) -> str:
-    """Explicit encoding of a 16-bit relative call/jmp/jcc at offset ``at``: a short jump
-    when the target is in range (as any assembler would choose), rel16 otherwise.  A local
-    label target stays symbolic; a numeric one (another fragment's symbol, already
-    substituted) is turned into a displacement here, since keystone cannot subtract ``.``
-    from a constant."""
+def _numeric_jump(text: str) -> bool:
+    """Whether ``text`` is a jmp/jcc to a number (another fragment's substituted symbol)."""
+    mnem, _, target = text.partition(" ")
+    return (mnem.lower() == "jmp" or mnem.lower() in JCC) and \
+        re.fullmatch(r"-?(0x[0-9a-fA-F]+|[0-9]+)", target.strip()) is not None
+
+
+def rebranch(lines: list[Line], out: Assembled, base: int, fixed: dict[int, str],
+             bits: int) -> dict[int, str]:
+    """Re-encode the branches among the ``fixed`` lines for the current layout: a jump to a
+    local label that now fits a short one becomes short, as any assembler would make it;
+    the displacement of a near branch to a number follows its line's offset."""
+    labels = out.labels(lines)
+    changes = {}
+    for i, original in fixed.items():
+        mnem = original.split()[0].lower()
+        if mnem in ("jmp", "call") or mnem in JCC:
+            text = _branch(original, labels, base, out.line_offsets[i], mnem != "call", bits)
+            if text != lines[i].text:
+                changes[i] = text
+    return changes
+
+
+def _branch(text: str, labels: dict[str, int], base: int, at: int, short_ok: bool,
+            bits: int) -> str:
+    """Explicit encoding of a relative call/jmp/jcc at offset ``at``: a short jump when
+    ``short_ok``, the target is a local label and in range (as any assembler would
+    choose), rel16/rel32 otherwise.  A local label target stays symbolic; a numeric one
+    (another fragment's symbol, already substituted) is turned into a displacement here,
+    since keystone cannot subtract ``.`` from a constant."""
+    mnem = text.split()[0].lower()
     target = text[len(mnem):].strip()
     if target in labels:
         dest = labels[target]
@@ -192,7 +227,7 @@ def _branch(text: str, mnem: str, labels: dict[str, int], base: int, at: int,
         try:
             dest = int(target, 0) - base
         except ValueError:
-            raise QbootError(f"cannot re-encode 16-bit '{text}': target is neither a label "
+            raise QbootError(f"cannot re-encode '{text}': target is neither a label "
                              f"nor a number") from None
     if mnem == "call":
         ops = [0xE8]
@@ -201,13 +236,13 @@ def _branch(text: str, mnem: str, labels: dict[str, int], base: int, at: int,
     else:
         ops = [0x0F, 0x80 | JCC[mnem]]
     short = [0xEB] if mnem == "jmp" else [0x70 | JCC.get(mnem, 0)]
-    if short_ok and -128 <= dest - (at + 2) <= 127:
+    if short_ok and target in labels and -128 <= dest - (at + 2) <= 127:
         ops, width = short, 1
     else:
-        width = 2
+        width = bits // 8
     end = at + len(ops) + width
     if target in labels:
         value = f"({target}) - . - {width}"
     else:
-        value = hex((dest - end) & (0xFF if width == 1 else 0xFFFF))
-    return f".byte {', '.join(hex(o) for o in ops)}\n{'.byte' if width == 1 else '.word'} {value}"
+        value = hex((dest - end) & ((1 << 8 * width) - 1))
+    return f".byte {', '.join(hex(o) for o in ops)}\n{DATA[width]} {value}"
