@@ -23,6 +23,30 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def make_selection(recipe: Optional[Path] = None, board: Optional[str] = None,
+                   loader: Optional[List[str]] = None, plugin: Optional[List[str]] = None,
+                   assembler: Optional[str] = None,
+                   option: Optional[List[str]] = None) -> Selection:
+    """The recipe (if any) with the command line's choices on top (``build``, ``run``)."""
+    sel = read_recipe(recipe) if recipe else Selection()
+    if board:
+        sel.board = board
+    if loader:
+        sel.loaders = list(loader)
+    if plugin:
+        sel.plugins = list(plugin)
+    if assembler:
+        sel.assembler = assembler
+    for text in option or ():
+        name, dot, rest = text.partition(".")
+        key, eq, value = rest.partition("=")
+        if not (name and dot and key and eq):
+            raise QbootError(f"--option {text!r} is not COMPONENT.KEY=VALUE "
+                             f"(e.g. --option linux.entry=64)")
+        sel.options.setdefault(name, {})[key] = value
+    return sel
+
+
 @app.command("build")
 def build_cmd(
     output: Optional[Path] = typer.Option(None, "-o", "--output",
@@ -39,22 +63,7 @@ def build_cmd(
 ) -> None:
     """Build a ROM.  Command-line choices override the recipe's."""
     try:
-        sel = read_recipe(recipe) if recipe else Selection()
-        if board:
-            sel.board = board
-        if loader:
-            sel.loaders = list(loader)
-        if plugin:
-            sel.plugins = list(plugin)
-        if assembler:
-            sel.assembler = assembler
-        for text in option or ():
-            name, dot, rest = text.partition(".")
-            key, eq, value = rest.partition("=")
-            if not (name and dot and key and eq):
-                raise QbootError(f"--option {text!r} is not COMPONENT.KEY=VALUE "
-                                 f"(e.g. --option linux.entry=64)")
-            sel.options.setdefault(name, {})[key] = value
+        sel = make_selection(recipe, board, loader, plugin, assembler, option)
         if output is None:
             fail("no output file; add -o bios.bin")
         start = time.perf_counter()

@@ -9,8 +9,9 @@ A plugin is any module or object with functions named like the hooks below, deco
 
 Registration hooks return plain data objects from :mod:`qbootcore.model`; none of them emit
 code directly.  Code is emitted later, when a build selects the component and calls its
-``fragments(ctx)`` callable.  Every hook here is documented; ``tests/unit/test_hookspecs.py``
-fails if one is not.
+``fragments(ctx)`` callable.  Every hook here is documented: docs/hooks.md is generated
+from these docstrings (``python -m qbootcore.docs``), and ``tests/unit/test_docs.py`` fails
+when a hook has none or the file is out of date.
 """
 
 from __future__ import annotations

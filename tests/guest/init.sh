@@ -25,6 +25,13 @@ echo "QBOOT-REPORT cpus=$(nproc)" \
     "cmdline_sha256=$(printf '%s' "$cmdline" | sha256sum | cut -d' ' -f1)"
 [ -f /big.bin ] && echo "QBOOT-BIG sha256=$(sha256sum /big.bin | cut -d' ' -f1)"
 echo "QBOOT-DMESG-ERRORS $(dmesg | grep -cE 'pci.*error|BUG|WARNING')"
+[ -f /sys/firmware/dmi/entries/11-0/raw ] && echo "QBOOT-DMI11 $(od -An -v -tx1 /sys/firmware/dmi/entries/11-0/raw | tr -d ' \n')"
+# every PCI function Linux found, as bdf:vendor:device (tests/e2e/test_boards.py)
+pci=
+for d in /sys/bus/pci/devices/*; do
+    [ -f "$d/vendor" ] && pci="$pci${pci:+,}${d##*/}:$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")"
+done
+echo "QBOOT-PCI ${pci:-none}"
 echo "QBOOT-DONE"
 
 # ACPI S5 if the firmware gave us a FADT, else a reset (QEMU runs with -no-reboot)
