@@ -58,7 +58,7 @@ def first_difference(a: list[Placement], b: list[Placement]) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("board,loaders,plugins", combinations())
+@pytest.mark.parametrize("board,loaders,plugins", list(combinations()))
 def test_keystone_and_gnu_as_build_identical_roms(board, loaders, plugins):
     roms = {name: build(Selection(board=board, loaders=loaders, plugins=plugins,
                                   assembler=name))
