@@ -5,7 +5,7 @@
 
 .global acpi_rsdp
 .bss acpi_rsdp, 4
-.bss acpi_script, LOADER_BUFFER, 4
+.noinit acpi_script, LOADER_BUFFER, 4
 .bss acpi_script_end, 4
 .bss acpi_files, ACPI_MAX_FILES * ACPI_FILE_REC, 4
 .bss acpi_file_count, 4

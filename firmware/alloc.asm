@@ -4,35 +4,79 @@
 ;    QEMU leaves free when it places the initrd); reserved in e820 by alloc_reserve.
 ;  * fseg: upwards in the F-segment's shadow RAM below the ROM's own 16-bit region, where
 ;    guests scan for the RSDP, SMBIOS and MP floating pointers (reserved by core_reserve).
+; Those are the defaults.  A board whose machine does not fit them places a zone itself with
+; alloc_place_high / alloc_place_fseg in its chipset step, before alloc_init runs (microvm:
+; QEMU leaves no room above the initrd there, and the F-segment has no RAM of its own).
 
 .global alloc_high_ptr
-.bss alloc_high_top, 4
-.bss alloc_high_ptr, 4
-.bss alloc_fseg_ptr, 4
+.bss alloc_high_top, 4      ; the high zone is [alloc_high_floor, alloc_high_top), filled
+.bss alloc_high_floor, 4    ; downwards; alloc_high_cur is its lowest allocation so far
+.bss alloc_high_cur, 4
+.bss alloc_high_ptr, 4      ; for loaders (alloc_init)
+.bss alloc_high_placed, 4   ; nonzero when a board placed the high zone
+.bss alloc_fseg_ptr, 4      ; the fseg zone is [alloc_fseg_ptr, alloc_fseg_end), filled
+.bss alloc_fseg_end, 4      ; upwards; 0 until placed
 
-; alloc_init (step, stage memory, after e820_init).  Clobbers: EAX, ECX, EDX, ESI.
+; alloc_place_high: the high zone is [EAX, EDX) rather than the top of low RAM.  For boards,
+; in stage chipset (before alloc_init).  Clobbers: nothing.
+.global alloc_place_high
+alloc_place_high:
+    mov [alloc_high_floor], eax
+    mov [alloc_high_top], edx
+    mov [alloc_high_cur], edx
+    mov byte ptr [alloc_high_placed], 1
+    ret
+
+; alloc_place_fseg: the fseg zone is [EAX, EDX) rather than the shadow RAM under the ROM; it
+; must lie in 0xF0000-0xFFFFF, where guests scan for what it holds.  For boards, in stage
+; chipset (before alloc_init).  Clobbers: nothing.
+.global alloc_place_fseg
+alloc_place_fseg:
+    mov [alloc_fseg_ptr], eax
+    mov [alloc_fseg_end], edx
+    ret
+
+; alloc_init (step, stage memory, after e820_init): the default zones, where no board placed
+; them.  alloc_high_ptr, which loaders keep their loads below, is the lowest address the
+; firmware uses at the top of low RAM: the high zone's lowest allocation, or the top of low
+; RAM itself when a board placed the high zone elsewhere.  Clobbers: EAX, ECX, EDX, ESI.
 .global alloc_init
 alloc_init:
     call e820_low_ram_top
-    mov [alloc_high_top], eax
     mov [alloc_high_ptr], eax
+    cmp byte ptr [alloc_high_placed], 0
+    jne alloc_init_fseg
+    mov [alloc_high_top], eax
+    mov [alloc_high_cur], eax
+    sub eax, ACPI_HIGH_MAX
+    jnc alloc_init_floor
+    xor eax, eax
+alloc_init_floor:
+    mov [alloc_high_floor], eax
+alloc_init_fseg:
+    cmp dword ptr [alloc_fseg_end], 0
+    jne alloc_init_done
     mov dword ptr [alloc_fseg_ptr], FSEG_BASE
+    mov dword ptr [alloc_fseg_end], REGION_FSEG_START
+alloc_init_done:
     ret
 
 ; alloc_high: In: ECX = size, EDX = alignment (a power of two).  Out: EDI = address.
 ; Panics when the zone is full.  Clobbers: EDX.
 .global alloc_high
 alloc_high:
-    mov edi, [alloc_high_ptr]
+    mov edi, [alloc_high_cur]
     sub edi, ecx
     jc alloc_full
     neg edx
     and edi, edx
-    mov edx, [alloc_high_top]
-    sub edx, edi
-    cmp edx, ACPI_HIGH_MAX
-    ja alloc_full
+    cmp edi, [alloc_high_floor]
+    jb alloc_full
+    mov [alloc_high_cur], edi
+    cmp byte ptr [alloc_high_placed], 0
+    jne alloc_high_done
     mov [alloc_high_ptr], edi
+alloc_high_done:
     ret
 
 ; alloc_fseg: In: ECX = size, EDX = alignment (a power of two).  Out: EDI = address.
@@ -45,7 +89,7 @@ alloc_fseg:
     neg edx
     and edi, edx
     lea edx, [edi + ecx]
-    cmp edx, REGION_FSEG_START
+    cmp edx, [alloc_fseg_end]
     ja alloc_full
     mov [alloc_fseg_ptr], edx
     ret
@@ -54,11 +98,11 @@ alloc_full:
     mov esi, msg_alloc_full
     jmp panic
 
-; alloc_reserve (step, stage handoff): the high zone, widened to whole pages, becomes
-; reserved memory in e820.  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+; alloc_reserve (step, stage handoff): the used part of the high zone, widened to whole
+; pages, becomes reserved memory in e820.  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global alloc_reserve
 alloc_reserve:
-    mov eax, [alloc_high_ptr]
+    mov eax, [alloc_high_cur]
     and eax, PAGE_MASK
     mov edx, [alloc_high_top]
     sub edx, eax

@@ -2,9 +2,9 @@
 ; base address, without overlaps and without zero-length entries (e820.inc).
 
 .global e820_map, e820_count
-.bss e820_map, E820_MAX * E820_ENTRY_SIZE, 4
+.noinit e820_map, E820_MAX * E820_ENTRY_SIZE, 4
 .bss e820_count, 4
-.bss e820_tmp, E820_MAX * E820_ENTRY_SIZE, 4
+.noinit e820_tmp, E820_MAX * E820_ENTRY_SIZE, 4
 .bss e820_new_start, 4
 .bss e820_new_end, 4
 .bss e820_new_type, 4

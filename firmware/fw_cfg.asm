@@ -4,30 +4,24 @@
 .bss fw_cfg_has_dma, 4
 .bss fw_cfg_scratch, 8
 .global fw_cfg_dir
-.bss fw_cfg_dir, FW_CFG_DIR_BUFFER, 4
+.noinit fw_cfg_dir, FW_CFG_DIR_BUFFER, 4
 
-; fw_cfg_init (step, stage fw_cfg): detect the DMA interface and read the file directory.
-; Probing is a DMA read of FW_CFG_ID: QEMU performs DMA synchronously inside the port write,
-; so a descriptor whose control word is still set afterwards means there is no DMA
-; interface ("DMA interface"); we then check the signature over the data port.
+; fw_cfg_init (step, stage fw_cfg): read the file directory, detecting the DMA interface
+; on the way.  QEMU performs a DMA transfer synchronously inside the port write ("DMA
+; interface"), so a descriptor whose control word is still set afterwards means there is no
+; DMA interface; we then check the signature and use the data port.  With DMA this is one
+; device access: the whole directory in one transfer (QEMU zero-fills reads past an item).
 ; Clobbers: EAX, ECX, EDX, ESI, EDI.
 .global fw_cfg_init
 fw_cfg_init:
-    mov eax, (FW_CFG_ID << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    mov edi, fw_cfg_scratch
-    mov ecx, 4
+    mov eax, (FW_CFG_FILE_DIR << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, fw_cfg_dir
+    mov ecx, FW_CFG_DIR_BUFFER
     call fw_cfg_dma_start
     mov eax, [fw_cfg_dma_desc]
     test eax, eax
     jnz no_dma
-    test byte ptr [fw_cfg_scratch], FW_CFG_VERSION_DMA
-    jz no_dma
     mov byte ptr [fw_cfg_has_dma], 1
-    ; one transfer for the whole directory: QEMU zero-fills reads past an item's end
-    mov eax, (FW_CFG_FILE_DIR << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    mov edi, fw_cfg_dir
-    mov ecx, FW_CFG_DIR_BUFFER
-    call fw_cfg_xfer
     jmp check_count
 no_dma:
     mov byte ptr [fw_cfg_has_dma], 0

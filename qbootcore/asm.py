@@ -133,13 +133,16 @@ def split_operands(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class BssVar:
-    """``.bss name, size[, align]``: a zero-initialised firmware RAM variable.  Its name is a
-    global symbol; size and align are constant expressions."""
+    """``.bss name, size[, align]``: a zero-initialised firmware RAM variable; ``.noinit``
+    the same without the zeroing, for buffers that are always written before they are read
+    (zeroing firmware RAM costs boot time).  The name is a global symbol; size and align are
+    constant expressions."""
 
     name: str
     size: str
     align: str
     number: int
+    zeroed: bool = True
 
 
 def scan(source: str, where: str) -> tuple[list[Line], list[str], list[str], list[BssVar]]:
@@ -165,11 +168,12 @@ def scan(source: str, where: str) -> tuple[list[Line], list[str], list[str], lis
         if word == ".global" or word == ".globl":
             globals_.extend(n.strip() for n in text.split(None, 1)[1].split(","))
             continue
-        if word == ".bss":
+        if word in (".bss", ".noinit"):
             args = [a.strip() for a in text.split(None, 1)[1].split(",")] if " " in text else []
             if len(args) not in (2, 3) or not re.fullmatch(r"[A-Za-z_]\w*", args[0]):
-                raise QbootError(f"{where}:{number}: expected '.bss name, size[, align]'")
-            bss.append(BssVar(args[0], args[1], args[2] if len(args) == 3 else "4", number))
+                raise QbootError(f"{where}:{number}: expected '{word} name, size[, align]'")
+            bss.append(BssVar(args[0], args[1], args[2] if len(args) == 3 else "4", number,
+                              zeroed=word == ".bss"))
             continue
         if word in FORBIDDEN:
             raise QbootError(f"{where}:{number}: {word} is not allowed in fragments; "

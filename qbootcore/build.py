@@ -13,7 +13,7 @@ import tomli_w
 
 from . import __version__, asm, elf, firmware
 from .errors import QbootError
-from .layout import REGIONS
+from .layout import FSEG_ALIAS, HIGH_ALIAS, REGIONS
 from .linker import Linked, Placement, link
 from .model import STAGES, Board, BuildContext, Component, Fragment, Loader
 from .plugins import Registry, registry
@@ -167,9 +167,10 @@ def init_chain(res: Resolved) -> Fragment:
 
 
 def layout_constants() -> dict[str, int]:
-    """``REGION_<NAME>_START``/``_END``: run addresses of each region's bounds, so that
-    firmware code can name the layout instead of repeating its numbers."""
-    out = {}
+    """``REGION_<NAME>_START``/``_END``: run addresses of each region's bounds, and
+    ``ROM_HIGH_ALIAS``/``ROM_FSEG_ALIAS``: where ROM offset 0 appears, so that firmware code
+    can name the layout instead of repeating its numbers."""
+    out = {"ROM_HIGH_ALIAS": HIGH_ALIAS, "ROM_FSEG_ALIAS": FSEG_ALIAS}
     for name, r in REGIONS.items():
         out[f"REGION_{name.upper()}_START"] = r.address(r.start)
         out[f"REGION_{name.upper()}_END"] = r.address(r.end)

@@ -67,6 +67,7 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
 
     seen = set()
     generated: list[Fragment] = []
+    noinit: list[Fragment] = []
     for f in list(frags):
         if f.name in seen:
             raise QbootError(f"two fragments are named {f.name!r} ({f.owner}); rename one")
@@ -85,7 +86,7 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
                              size=asm.evaluate(var.size, constants, where),
                              align=asm.evaluate(var.align, constants, where),
                              symbols={var.name: 0}, origin=where, owner=f.owner)
-                generated.append(g)
+                (generated if var.zeroed else noinit).append(g)
                 define(var.name, g)
         for name in f.symbols:
             define(name, f)
@@ -94,8 +95,10 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
             raise QbootError(f"{_where(owners[name])} defines reserved symbol {name}")
 
     # Deterministic order: region order, then the order fragments were given (variables
-    # declared with .bss come before explicit bss fragments such as the stack).
-    frags = generated + frags
+    # declared with .bss, then .noinit, come before explicit bss fragments such as the
+    # stack; __bss_end marks the end of what the firmware zeroes).
+    frags = generated + noinit + frags
+    last_zeroed = generated[-1] if generated else None
     order = {name: i for i, name in enumerate(regions)}
     frags.sort(key=lambda f: order[f.region])
 
@@ -106,6 +109,7 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
         values = {**constants, **symbols}
         placements: list[Placement] = []
         cursor = {name: r.start for name, r in regions.items()}
+        zeroed_end = regions["bss"].start
         for f in frags:
             region = regions[f.region]
             offset = _align(cursor[f.region], max(1, f.align))
@@ -125,13 +129,15 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
                 p.labels = dict(f.symbols)
             placements.append(p)
             cursor[f.region] = offset + p.size
+            if f is last_zeroed:
+                zeroed_end = cursor["bss"]
         new = {}
         for p in placements:
             for name, off in p.labels.items():
                 if owners.get(name) is p.fragment:
                     new[name] = p.address + off
         new["__bss_start"] = regions["bss"].start
-        new["__bss_end"] = _align(cursor["bss"], 4)
+        new["__bss_end"] = _align(zeroed_end, 4)
         state = (new, [(p.offset, p.code) for p in placements])
         if state == previous:
             break

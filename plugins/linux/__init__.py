@@ -3,7 +3,8 @@
 Option ``entry`` (recipe ``[options.linux] entry = "64"``, or ``--option linux.entry=64``):
 ``32`` enters at code32_start in protected mode; ``64`` enables long mode with identity page
 tables and enters at startup_64, falling back to the 32-bit entry for kernels without
-XLF_KERNEL_64.  docs/performance.md compares them.
+XLF_KERNEL_64; ``real`` runs the kernel's own real-mode setup code, which needs the 16-bit
+services of the ``bios16`` plugin.  docs/performance.md compares them.
 """
 
 from pathlib import Path
@@ -13,7 +14,7 @@ from qbootcore.errors import QbootError
 from qbootcore.model import Fragment, Loader
 
 HERE = Path(__file__).parent
-ENTRIES = ("32", "64")
+ENTRIES = ("32", "64", "real")
 DEFAULT_ENTRY = "32"
 
 
@@ -22,6 +23,12 @@ def fragments(ctx):
     if entry not in ENTRIES:
         raise QbootError(f"linux: entry must be one of {', '.join(ENTRIES)}, not {entry!r}")
     enter32 = Fragment.from_file(HERE / "linux_enter32.asm", "text32")
+    if entry == "real":
+        if "bios16" not in ctx.plugins:
+            raise QbootError("linux: entry=real runs the kernel's real-mode setup code, which "
+                             "needs BIOS services: add --plugin bios16")
+        return [Fragment.from_file(HERE / "linux.asm", "text32"),
+                Fragment.from_file(HERE / "linux_enter_real.asm", "text32")]
     if entry == "32":
         # linux.asm jumps to linux_enter: here that is the 32-bit entry itself
         enter32 = Fragment(**{**enter32.__dict__,

@@ -5,7 +5,7 @@
 ; setup_data chain); this loader copies the pieces where QEMU said and honours that header.
 
 .global linux_zero_page, linux_kernel_addr
-.bss linux_zero_page, LINUX_BOOT_PARAMS_SIZE, 4096
+.noinit linux_zero_page, LINUX_BOOT_PARAMS_SIZE, 4096
 .bss linux_kernel_addr, 4
 
 ; linux_probe (loader probe, stage boot).
@@ -49,14 +49,25 @@ linux_probe:
     mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
 
-    ; the command line, at cmd_line_ptr (QEMU sized it against cmdline_size)
+    ; the command line, at cmd_line_ptr.  QEMU checked it against cmdline_size (2.06+), so
+    ; with DMA one transfer of cmdline_size + 1 bytes takes it whole (QEMU zero-fills the
+    ; rest of the room it set aside); otherwise ask for its size first.
+    mov edi, [linux_zero_page + LINUX_HDR_CMD_LINE_PTR]
+    test edi, edi
+    jz linux_no_cmdline
+    mov ecx, [linux_zero_page + LINUX_HDR_CMDLINE_SIZE]
+    inc ecx
+    cmp word ptr [linux_zero_page + LINUX_HDR_VERSION], LINUX_PROTOCOL_CMDLINE_SIZE
+    jb linux_cmdline_size
+    cmp byte ptr [fw_cfg_has_dma], 0
+    jne linux_cmdline_read
+linux_cmdline_size:
     mov eax, FW_CFG_CMDLINE_SIZE
     call fw_cfg_read_item
     mov ecx, eax
     mov edi, [linux_zero_page + LINUX_HDR_CMD_LINE_PTR]
-    test edi, edi
-    jz linux_no_cmdline
     jecxz linux_no_cmdline
+linux_cmdline_read:
     mov eax, (FW_CFG_CMDLINE_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
 linux_no_cmdline:

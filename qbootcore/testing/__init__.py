@@ -7,5 +7,6 @@ device accesses it made and what it printed.  Needs the ``test`` extra (unicorn)
 
 from .emulator import Machine, Panic
 from .fwcfg import FwCfg
+from .pci import PciFunction, PciHost
 
-__all__ = ["Machine", "Panic", "FwCfg"]
+__all__ = ["Machine", "Panic", "FwCfg", "PciHost", "PciFunction"]

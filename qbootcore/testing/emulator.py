@@ -2,8 +2,9 @@
 
 ``Machine(linked)`` maps RAM, the ROM at both of its aliases and the firmware's GDT, and
 routes port I/O to simulated devices (a :class:`~.fwcfg.FwCfg`, the debug console at 0x402
-and COM1).  ``call(symbol, **regs)`` runs a routine until it returns, or until it enters a
-kernel (``stop_at``), or raises :class:`Panic` with the message the firmware printed.
+and COM1, and any ``devices`` given, e.g. a :class:`~.pci.PciHost`).  ``call(symbol,
+**regs)`` runs a routine until it returns, or until it enters a kernel (``stop_at``), or
+raises :class:`Panic` with the message the firmware printed.
 Every port and MMIO access is counted in ``accesses``.
 """
 
@@ -22,7 +23,8 @@ from .fwcfg import FwCfg
 RAM_SIZE = 512 << 20
 RETURN_MAGIC = 0x0000_7FF0  # a return address inside RAM that holds a HLT
 DEBUGCON, COM1 = 0x402, 0x3F8
-MMIO_WINDOWS = ((0xB000_0000, 0x1000_0000),)  # q35 MMCONFIG
+MMIO_WINDOWS = ((0xB000_0000, 0x1000_0000),   # q35 MMCONFIG
+                (0xFEE0_0000, 0x1000))         # the local APIC
 REGS = {name: getattr(X, f"UC_X86_REG_{name.upper()}") for name in
         ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags")}
 
@@ -47,8 +49,14 @@ class Result:
 
 
 class Machine:
-    def __init__(self, linked, fw_cfg: FwCfg | None = None, ram_size: int = RAM_SIZE):
+    def __init__(self, linked, fw_cfg: FwCfg | None = None, ram_size: int = RAM_SIZE,
+                 devices: tuple = ()):
+        """``devices``: more simulated devices, asked first for every port access
+        (``port_read(port, size)`` -> value or None, ``port_write(port, size, value)`` ->
+        handled) and MMIO access in MMIO_WINDOWS (``mmio_read(address, size)`` -> value or
+        None, ``mmio_write(address, size, value)`` -> handled); None/False: not theirs."""
         self.linked = linked
+        self.devices = tuple(devices)
         self.symbols = linked.symbols
         self.fw_cfg = fw_cfg or FwCfg()
         self.debugcon = bytearray()
@@ -75,13 +83,20 @@ class Machine:
     # -- devices --------------------------------------------------------------------------
     def _in(self, uc, port, size, user):
         self.accesses.append(Access("in", port, size, 0))
+        for device in self.devices:
+            value = device.port_read(port, size)
+            if value is not None:
+                return value
         value = self.fw_cfg.port_read(port, size)
         if value is None:
-            value = 0x20 if port == COM1 + 5 else 0xFF  # LSR: transmitter empty
+            # LSR: transmitter empty; any other port no device claims reads as all ones
+            value = 0x20 if port == COM1 + 5 else (1 << (8 * size)) - 1
         return value
 
     def _out(self, uc, port, size, value, user):
         self.accesses.append(Access("out", port, size, value))
+        if any(device.port_write(port, size, value) for device in self.devices):
+            return
         if port == DEBUGCON:
             self.debugcon.append(value & 0xFF)
         elif port == COM1 + 3:
@@ -94,10 +109,20 @@ class Machine:
 
     def _mmio_read(self, uc, access, address, size, value, user):
         self.accesses.append(Access("mmio-read", address, size, 0))
+        for device in self.devices:
+            reader = getattr(device, "mmio_read", None)
+            value = reader(address, size) if reader else None
+            if value is not None:  # the read that follows the hook sees it
+                uc.mem_write(address, value.to_bytes(size, "little"))
+                return
 
     def _mmio_write(self, uc, access, address, size, value, user):
         self.accesses.append(Access("mmio-write", address, size, value))
         self.mmio[address] = value
+        for device in self.devices:
+            writer = getattr(device, "mmio_write", None)
+            if writer and writer(address, size, value):
+                return
 
     # -- memory ---------------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes:

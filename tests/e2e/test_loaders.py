@@ -106,3 +106,15 @@ def test_a_kernel_without_a_loader_is_named(tmp_path):
     expected = ("no loader in this ROM boots the kernel: QEMU found a multiboot kernel "
                 "(loader: multiboot); this ROM has: linux")
     assert expected in r.serial and expected in r.debugcon, r.describe()
+
+
+def test_real_bzimage_boots_through_its_real_mode_setup(tmp_path, guest):
+    """The kernel's own setup code runs and sizes memory with INT 15h E820 (bios16)."""
+    rom = build(tmp_path / "real.bin", "--loader", "linux", "--plugin", "bios16",
+                "--option", "linux.entry=real")
+    r = boot(rom, kernel=guest / "vmlinuz", initrd=guest / "initrd.cpio.gz", smp=2,
+             timeout=TIMEOUT)
+    assert r.report is not None and r.done, r.describe()
+    assert r.report["cpus"] == 2 and "FACP" in r.report["acpi"]
+    # the map the setup code got from INT 15h is the firmware's own
+    assert "BIOS-e820: [mem 0x00000000000f0000-0x00000000000fffff] reserved" in r.serial

@@ -49,8 +49,10 @@ def valid(kind, names):
     (["--plugin", "nosuch"], valid("plugin", REG.features)),
     (["--assembler", "nosuch"], valid("assembler", REG.assemblers)),
     (["--recipe", "missing.toml"], "cannot read recipe missing.toml: no such file"),
-    (["--option", "linux.entry=16"], "linux: entry must be one of 32, 64, not '16'"),
+    (["--option", "linux.entry=16"], "linux: entry must be one of 32, 64, real, not '16'"),
     (["--option", "linux"], "--option 'linux' is not COMPONENT.KEY=VALUE"),
+    (["--option", "linux.entry=real"], "linux: entry=real runs the kernel's real-mode setup "
+                                       "code, which needs BIOS services: add --plugin bios16"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, args, message):
     r = qboot("build", *args, "-o", tmp_path / "bios.bin", cwd=tmp_path)

@@ -47,7 +47,7 @@ def test_a_third_party_feature_is_built_and_called():
     chain = next(p for p in result.linked.placements if p.fragment.name == "init_chain")
     assert any("call" in l.text and hex(result.linked.symbols["banner_hello"]) in l.text
                for l in chain.lines)
-    assert result.manifest["plugins"] == ["banner", "smbios"]
+    assert result.manifest["plugins"] == ["banner", "smbios", "mptable"]
     assert result.manifest["bytes_by_plugin"]["banner"] > 0
 
 

@@ -1,0 +1,40 @@
+"""The ``bios16`` feature: 16-bit BIOS services for real-mode code (docs/bios16.md).
+
+An interrupt vector table in which every vector has a handler, INT 15h E820h/E801h/88h
+(the firmware's own e820 map), INT 12h, INT 10h teletype to COM1, INT 13h/16h/1Ah that
+answer "nothing here", the BIOS data areas, the 8259s at the BIOS vector bases, a BIOS32
+service directory with the PCI BIOS, and ``bios16_enter_real_mode``, with which a loader
+leaves the firmware's protected mode for a real-mode entry point.  Loaders that enter real mode
+list it in their ``requires``.
+"""
+
+from pathlib import Path
+
+from qbootcore import hookimpl
+from qbootcore.model import Feature, Fragment, Step
+
+HERE = Path(__file__).parent
+
+
+def fragments(ctx):
+    return [
+        Fragment.from_file(HERE / "install.asm", "text32", name="bios16_install"),
+        Fragment.from_file(HERE / "services.asm", "fseg", bits=16, name="bios16_services"),
+        Fragment.from_file(HERE / "pm16.asm", "fseg", bits=16, name="bios16_pm16"),
+        Fragment.from_file(HERE / "directory.asm", "fseg", align=16, name="bios16_bios32_directory"),
+        Fragment.from_file(HERE / "bios32.asm", "fseg", name="bios16_pcibios"),
+    ]
+
+
+@hookimpl
+def qboot_features():
+    return [Feature(
+        name="bios16",
+        description="16-bit BIOS services: IVT, INT 15h E820/E801/88h, INT 10h teletype to "
+                    "COM1, INT 12h/13h/16h/1Ah, BDA/EBDA, BIOS32 + PCI BIOS; "
+                    "bios16_enter_real_mode for real-mode loaders",
+        fragments=fragments,
+        constants=(HERE / "bios16.inc",),
+        steps=(Step("late", "bios16_install", order=50),
+               Step("handoff", "bios16_e820_sync", order=90)),
+    )]

@@ -1,0 +1,60 @@
+"""The ``pci`` feature: the PCI walk, for guests that do not configure PCI themselves.
+
+Every bus reachable from bus 0 is enumerated; bridges get secondary/subordinate bus
+numbers depth-first, so that devices behind nested bridges are reachable; every function
+with an interrupt pin gets INTERRUPT_LINE from the board's PIRQ routing through the standard
+bridge swizzle; bridges get SERR# forwarding (Bridge Control), as Linux expects.  It uses
+the board's MMCONFIG when there is one (q35: one device access per config read), else
+0xCF8/0xCFC (pc: two).  BARs and bridge windows are left to the guest.
+
+**Off unless selected.**  Linux with ACPI numbers bridges, assigns resources and routes
+interrupts through _PRT by itself, and QEMU's pc, q35 and microvm machines have ACPI, so no
+board pulls this in: a default ROM makes no PCI accesses at all.  Select it with
+``--plugin pci`` (or ``plugins = ["pci"]`` in a recipe) for guests without ACPI (``-M
+pc,acpi=off``, kernels booted with ``acpi=off``); the manifest's ``plugins`` and ``qboot-fw
+list`` show the choice.  Option ``skip_with_acpi = true`` (``--option pci.skip_with_acpi=
+true``) makes one ROM for both cases: it walks only when QEMU serves no ACPI tables.
+
+The board tells the walk what it needs at run time through ``board_pci_host``
+(boards/common): MMCONFIG base and its IRQ routing routine; 0 on a machine without PCI
+(microvm), where the walk does nothing.
+"""
+
+from pathlib import Path
+
+from qbootcore import hookimpl
+from qbootcore.errors import QbootError
+from qbootcore.model import Feature, Fragment, Step
+from qboot_boards.common import PCI_INC
+
+HERE = Path(__file__).parent
+TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def skip_with_acpi(ctx) -> bool:
+    value = ctx.options_for("pci").get("skip_with_acpi", False)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise QbootError(f"pci: skip_with_acpi must be true or false, not {value!r}")
+
+
+def fragments(ctx):
+    return [Fragment.from_file(HERE / "pci.asm", "text32",
+                               constants={"PCI_SKIP_WITH_ACPI": int(skip_with_acpi(ctx))})]
+
+
+@hookimpl
+def qboot_features():
+    return [Feature(
+        name="pci",
+        description="PCI walk: bridge bus numbers, INTERRUPT_LINE from the board's PIRQs, "
+                    "bridge SERR# forwarding; for guests without ACPI (off unless selected)",
+        fragments=fragments,
+        constants=(PCI_INC, HERE / "pci.inc"),
+        steps=(Step("fw_cfg", "pci_walk", order=90),),
+        options={"skip_with_acpi": "true: walk only when QEMU serves no ACPI tables "
+                                   "(-M ...,acpi=off); default false: always walk"},
+    )]
