@@ -227,8 +227,46 @@ def substitute(lines: list[Line], labels: list[str], values: dict[str, int], whe
             pieces.append(re.sub(r"(?<![0-9A-Za-z_])" + IDENT.pattern, repl, piece))
         rest = "".join(pieces).strip()
         check_portable(head.lower(), rest, local, f"{where}:{line.number}: '{line.text}'")
+        rest = fold_constants(rest)
         out.append(Line(line.number, " ".join(words) + (" " + rest if rest else ""), line.label))
     return out
+
+
+NUMERIC_EXPR = re.compile(r"[0-9a-fA-FxXbB()+\-*/%<>|&^~\s]+")
+BRACKETED = re.compile(r"^(?P<pre>[^\[]*\[)(?P<body>[^\]]*)(?P<post>\].*)$", re.S)
+
+
+def _fold(expr: str) -> str | None:
+    """The value of a constant expression as a number, or None when it is not one (it
+    names a register or label, or is a plain number already)."""
+    text = expr.strip()
+    if not text or not NUMERIC_EXPR.fullmatch(text) or NUMBER.fullmatch(text):
+        return None
+    try:
+        value = evaluate(text, {}, "")
+    except QbootError:
+        return None
+    return hex(value) if value >= 0 else "-" + hex(-value)
+
+
+def fold_constants(rest: str) -> str:
+    """Evaluate the operands (and memory-operand contents) that are constant expressions,
+    so that no backend parses shift or bitwise arithmetic: keystone 0.9.2 was seen to refuse
+    such expressions intermittently ("Invalid operand") inside a long-running process.
+    check_portable has already made the precedence unambiguous."""
+    if not rest or '"' in rest:
+        return rest
+    ops = split_operands(rest)
+    changed = False
+    for i, op in enumerate(ops):
+        folded = _fold(op)
+        if folded is not None:
+            ops[i], changed = " " + folded if i else folded, True
+            continue
+        m = BRACKETED.match(op)
+        if m and (folded := _fold(m.group("body"))) is not None:
+            ops[i], changed = m.group("pre") + folded + m.group("post"), True
+    return ",".join(ops) if changed else rest
 
 
 # ---------------------------------------------------------------------------------------
@@ -320,7 +358,7 @@ def check_portable(mnem: str, rest: str, local: frozenset[str], what: str) -> No
 # Named constants: files of ``NAME = expression   ; where the value comes from``
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.FloorDiv: operator.floordiv, ast.LShift: operator.lshift,
+        ast.FloorDiv: operator.floordiv, ast.Div: operator.floordiv, ast.LShift: operator.lshift,
         ast.RShift: operator.rshift, ast.BitOr: operator.or_, ast.BitAnd: operator.and_,
         ast.BitXor: operator.xor, ast.Mod: operator.mod}
 
