@@ -13,7 +13,8 @@ echo "== build"
 .venv/bin/qboot-fw build --board q35 --loader linux -o build/bios.bin
 
 echo
-echo "== boot (QEMU $(qemu-system-x86_64 --version | head -n1 | grep -oE '[0-9]+\.[0-9.]+'), TCG)"
+qemu_version=$(qemu-system-x86_64 --version | head -n1 | grep -oE '[0-9]+\.[0-9.]+' | head -n1)
+echo "== boot (QEMU $qemu_version, TCG)"
 cmd=(qemu-system-x86_64 -accel tcg -M q35 -m 512M -smp 2 -bios build/bios.bin
      -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.cpio.gz" -append "console=ttyS0"
      -nographic -no-reboot -monitor none -debugcon file:build/debugcon.log
