@@ -25,9 +25,9 @@ def pmem_line(r):
     return dict(re.findall(r"(\w+)=(\S+)", m.group(1)))
 
 
-@pytest.mark.parametrize("machine", ["q35"])
+@pytest.mark.parametrize("machine", ["q35", "pc"])
 def test_nvdimm_nfit_and_data_survives_a_reboot(tmp_path, guest, machine):
-    rom = build(tmp_path / "pmem.bin")
+    rom = build(tmp_path / "pmem.bin", "--board", machine)
     backing = tmp_path / "nvdimm.img"
     backing.write_bytes(b"")
     with open(backing, "wb") as fh:
