@@ -225,44 +225,61 @@ top_next:
 top_done:
     ret
 
-; e820_is_ram: is [EAX, EDX) inside one RAM entry (below 4 GiB)?
-; In: EAX = start, EDX = end (EDX > EAX).  Out: CF clear when it is.  Clobbers: nothing.
-.global e820_is_ram
-e820_is_ram:
-    push ecx
-    push esi
-    push edi
+; e820_ram_end: where the RAM that contains EAX ends, counting RAM entries that touch or
+; overlap as one run (the map is sorted by base).  In: EAX = address below 4 GiB.
+; Out: EAX = the run's end (0xFFFFFFFF when it reaches 4 GiB), or EAX unchanged when the
+; address is not RAM.  Clobbers: ECX, EDX, ESI.
+.global e820_ram_end
+e820_ram_end:
     mov esi, e820_map
     mov ecx, [e820_count]
-ram_next:
-    jecxz ram_no
-    cmp dword ptr [esi + E820_TYPE], E820_RAM
-    jne ram_skip
+run_next:
+    jecxz run_done
     cmp dword ptr [esi + E820_BASE + 4], 0
-    jne ram_skip
-    cmp eax, [esi + E820_BASE]
-    jb ram_skip
-    ; the entry's end, clamped to 4 GiB
-    mov edi, [esi + E820_BASE]
-    add edi, [esi + E820_LENGTH]
-    jc ram_yes
+    jne run_done
+    mov edx, [esi + E820_BASE]
+    cmp edx, eax
+    ja run_done
+    cmp dword ptr [esi + E820_TYPE], E820_RAM
+    jne run_skip
     cmp dword ptr [esi + E820_LENGTH + 4], 0
-    jne ram_yes
-    cmp edx, edi
-    jbe ram_yes
-ram_skip:
+    jne run_to_4g
+    add edx, [esi + E820_LENGTH]
+    jc run_to_4g
+    cmp edx, eax
+    jbe run_skip
+    mov eax, edx
+run_skip:
     add esi, E820_ENTRY_SIZE
     dec ecx
-    jmp ram_next
-ram_yes:
-    clc
-    jmp ram_out
-ram_no:
-    stc
-ram_out:
-    pop edi
+    jmp run_next
+run_to_4g:
+    mov eax, FOUR_GIB_MINUS_1
+run_done:
+    ret
+
+; e820_is_ram: is [EAX, EDX) RAM (one run of RAM entries, below 4 GiB)?
+; In: EAX = start, EDX = end (EDX >= EAX).  Out: CF clear when it is.  Clobbers: nothing.
+.global e820_is_ram
+e820_is_ram:
+    push eax
+    push ecx
+    push edx
+    push esi
+    call e820_ram_end
     pop esi
+    pop edx
     pop ecx
+    cmp eax, [esp]
+    je ram_no
+    cmp eax, edx
+    jb ram_no
+    pop eax
+    clc
+    ret
+ram_no:
+    pop eax
+    stc
     ret
 
 name_etc_e820:

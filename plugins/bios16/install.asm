@@ -87,32 +87,11 @@ sync_fits:
     mov esi, e820_map
     mov edi, EBDA_START + EBDA_E820_TABLE
     rep movsb
-    ; the map is sorted by base: extend [1 MiB, EAX) with each RAM entry that starts inside
-    ; it or at its end, until an entry starts beyond it
+    ; where the RAM that starts at 1 MiB ends (E801h/88h report no more than that)
     mov eax, EXTENDED_MEMORY_START
-    mov esi, e820_map
-    mov ecx, [e820_count]
-contig_next:
-    jecxz contig_done
-    cmp dword ptr [esi + E820_BASE + 4], 0
-    jne contig_done
-    mov edx, [esi + E820_BASE]
-    cmp edx, eax
-    ja contig_done
-    cmp dword ptr [esi + E820_TYPE], E820_RAM
-    jne contig_skip
-    cmp dword ptr [esi + E820_LENGTH + 4], 0
-    jne contig_to_4g
-    add edx, [esi + E820_LENGTH]
-    jc contig_to_4g
-    cmp edx, eax
-    jbe contig_skip
-    mov eax, edx
-contig_skip:
-    add esi, E820_ENTRY_SIZE
-    dec ecx
-    jmp contig_next
-contig_to_4g:
+    call e820_ram_end
+    cmp eax, E801_RAM_END_MAX
+    jbe contig_done
     mov eax, E801_RAM_END_MAX
 contig_done:
     mov [EBDA_START + EBDA_RAM_END], eax

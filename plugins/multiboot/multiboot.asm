@@ -46,11 +46,12 @@ mb_mine:
     ; mem_lower: RAM from 0; mem_upper: RAM from 1 MiB up to the first hole (spec 3.3)
     mov ebx, [mb_info]
     xor eax, eax
-    call ram_run_from
+    call e820_ram_end
     shr eax, KIB_SHIFT
     mov [ebx + MBI_MEM_LOWER], eax
     mov eax, ONE_MIB
-    call ram_run_from
+    call e820_ram_end
+    sub eax, ONE_MIB
     shr eax, KIB_SHIFT
     mov [ebx + MBI_MEM_UPPER], eax
     or dword ptr [ebx + MBI_FLAGS], MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_MEM_MAP
@@ -84,42 +85,6 @@ mb_not_mine:
 mb_map_too_big:
     mov esi, msg_mb_map_big
     jmp panic
-
-; ram_run_from: bytes of RAM from EAX up to the end of the e820 RAM entry containing it.
-; In: EAX = address (below 4 GiB).  Out: EAX = length (0 when EAX is not in RAM).
-; Clobbers: ECX, EDX, ESI.
-ram_run_from:
-    mov esi, e820_map
-    mov ecx, [e820_count]
-run_next:
-    jecxz run_none
-    cmp dword ptr [esi + E820_TYPE], E820_RAM
-    jne run_skip
-    cmp dword ptr [esi + E820_BASE + 4], 0
-    jne run_skip
-    mov edx, [esi + E820_BASE]
-    cmp eax, edx
-    jb run_skip
-    add edx, [esi + E820_LENGTH]
-    jc run_clamp
-    cmp dword ptr [esi + E820_LENGTH + 4], 0
-    jne run_clamp
-    cmp eax, edx
-    jae run_skip
-    sub edx, eax
-    mov eax, edx
-    ret
-run_clamp:
-    ; the entry reaches 4 GiB or beyond: count up to 4 GiB
-    neg eax
-    ret
-run_skip:
-    add esi, E820_ENTRY_SIZE
-    dec ecx
-    jmp run_next
-run_none:
-    xor eax, eax
-    ret
 
 name_multiboot_dma:
     .asciz "genroms/multiboot_dma.bin"
