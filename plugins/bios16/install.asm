@@ -1,20 +1,15 @@
 ; The 32-bit side of the 16-bit BIOS services (constants in bios16.inc): the real-mode IVT,
 ; the BIOS data areas and the 8259s, the e820 copy INT 15h serves, and bios16_enter_real_mode.
 
-; bios16_install (step, stage late, before the boards make the F-segment read-only): the
-; ROM's 16-bit region is copied into the F-segment's RAM, every IVT vector gets a handler
+; bios16_install (step, stage late, before the boards make the F-segment read-only): every
+; IVT vector gets a handler
 ; (services.asm), the BDA and EBDA are initialised, the 8259s get the BIOS vector bases with
 ; every IRQ masked, and the e820 map is copied for INT 15h.  10 device accesses (the 8259
 ; port writes).  Clobbers: EAX, ECX, EDX, ESI, EDI.
 .global bios16_install
 bios16_install:
-    ; the handlers run from the F-segment's shadow RAM: copy them there from the ROM's high
-    ; alias, which is always the ROM (QEMU's PAM "write to RAM" mode also reads RAM, so a
-    ; copy of the F-segment onto itself copies nothing: hw/pci-host/pam.c, init_pam)
-    mov esi, ROM_HIGH_FSEG
-    mov edi, REGION_FSEG_START
-    mov ecx, (BIOS_AREA_END - REGION_FSEG_START) / 4
-    rep movsd
+    ; the handlers run from the F-segment, which the board has filled with the ROM's fseg
+    ; region (pc, q35: shadow RAM copied from the ROM's high alias; microvm: the ROM itself)
     ; the IVT: bios16_unknown everywhere, then the hardware IRQs and the services
     mov edi, IVT_BASE
     mov eax, (FSEG_SEGMENT << 16) | (bios16_unknown - FSEG_BASE)

@@ -6,6 +6,8 @@ import struct
 
 import pytest
 
+from qbootcore.layout import REGIONS
+
 from qbootcore.build import Selection, build
 from qbootcore.testing import FwCfg, Panic
 from qbootcore.testing.realmode import BiosMachine, CpuException, PciConfigSpace
@@ -35,13 +37,15 @@ def firmware_map(m):
 
 @pytest.fixture
 def machine(rom):
-    """machine(entries, pci=None): the boot up to the handoff, as a loader sees it, with the
-    F-segment RAM cleared first (under QEMU the chipset's shadowing leaves it so)."""
+    """machine(entries, pci=None): the boot up to the handoff, as a loader sees it: the
+    F-segment RAM starts empty and holds only what the board's shadowing puts there (the
+    ROM's fseg and reset regions, copied from the high alias)."""
     def make(entries=QEMU_MAP, pci=None, handoff=True):
         fw = FwCfg()
         fw.add_file("etc/e820", e820_file(entries))
         m = BiosMachine(rom.linked, fw, pci=pci)
         m.write(FSEG, bytes(0x10000))
+        m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), rom.rom[REGIONS["fseg"].start:])
         for step in ("fw_cfg_init", "e820_init", "alloc_init", "core_reserve"):
             m.call(step)
         m.call("bios16_install")
