@@ -185,15 +185,37 @@ name_out:
     pop eax
     ret
 
+; fw_cfg_read: select an item and read it (the common transfer).
+; In: EAX = selector, EDI = guest address, ECX = length.  Clobbers: EAX, EDX.
+.global fw_cfg_read
+fw_cfg_read:
+    shl eax, 16
+    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    jmp fw_cfg_xfer
+
+; fw_cfg_read_file: look a file up by name and read all of it.
+; In: ESI = NUL-terminated name, EDI = buffer.  Out: EAX = selector and ECX = size (both 0,
+; and nothing read, when the file is absent).  Clobbers: EDX.
+.global fw_cfg_read_file
+fw_cfg_read_file:
+    push edi
+    call fw_cfg_find
+    pop edi
+    test eax, eax
+    jz read_file_absent
+    push eax
+    call fw_cfg_read
+    pop eax
+read_file_absent:
+    ret
+
 ; fw_cfg_read_item: read a 32-bit little-endian item (FW_CFG_KERNEL_SIZE and friends).
 ; In: EAX = selector.  Out: EAX = value.  Clobbers: ECX, EDX, EDI.
 .global fw_cfg_read_item
 fw_cfg_read_item:
-    shl eax, 16
-    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     mov edi, fw_cfg_scratch
     mov ecx, 4
-    call fw_cfg_xfer
+    call fw_cfg_read
     mov eax, [fw_cfg_scratch]
     ret
 

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import pluggy
 
-from .model import AssemblerBackend, Board, BuildContext, Feature, Loader
+from .model import AssemblerBackend, Board, BuildContext, Feature, Loader, Tracer
 
 PROJECT = "qboot_fw"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -74,4 +74,15 @@ def qboot_build_started(ctx: BuildContext) -> None:
     Called once per build with the resolved selection.  Raise
     :class:`qbootcore.errors.QbootError` to refuse a combination the plugin cannot support
     (the message is shown to the user as is).  The return value is ignored.
+    """
+
+
+@hookspec
+def qboot_tracers() -> Sequence[Tracer]:
+    """Return boot tracers for ``qboot-fw run --trace`` (docs/run.md).
+
+    Called once, like :func:`qboot_boards`.  Returns a sequence of
+    :class:`~qbootcore.model.Tracer`: the feature a traced build adds and the function that
+    turns what the guest wrote on the debug console into a report.  ``run`` knows tracing
+    only through this hook; the built-in one is ``plugins/trace``.
     """

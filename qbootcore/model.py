@@ -142,3 +142,25 @@ class AssemblerBackend:
     name: str
     description: str
     factory: Callable[[], object]
+
+
+@dataclass(frozen=True)
+class TraceRun:
+    """What ``qboot-fw run --trace`` hands a :class:`Tracer` once QEMU has exited."""
+
+    debugcon: str  # everything the guest wrote to the debug console (port 0x402)
+    selection: object  # the build's qbootcore.build.Selection (the traced feature included)
+    icount: bool  # QEMU ran with -icount shift=0,sleep=off: the TSC counts instructions
+    tsc_mhz: float | None = None  # --tsc-mhz, when given
+
+
+@dataclass(frozen=True)
+class Tracer:
+    """A way to see where a boot goes, for ``qboot-fw run --trace``: ``run`` adds
+    ``feature`` to the build, logs the debug console to a file, and prints what
+    ``report(TraceRun)`` returns when QEMU exits (raise QbootError to refuse)."""
+
+    name: str
+    description: str
+    feature: str
+    report: Callable[[TraceRun], str]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pluggy
 
 from . import core_plugin, hookspecs
 from .errors import QbootError
-from .model import AssemblerBackend, Board, Feature, Loader
+from .model import AssemblerBackend, Board, Feature, Loader, Tracer
 
 ENTRY_POINT_GROUP = "qboot_fw"
 
@@ -34,6 +34,7 @@ class Registry:
     features: dict[str, Feature]
     assemblers: dict[str, AssemblerBackend]
     manager: pluggy.PluginManager
+    tracers: dict[str, Tracer] = field(default_factory=dict)
 
 
 def _collect(results, kind: str) -> dict:
@@ -53,7 +54,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                     loaders=_collect(h.qboot_loaders(), "loader"),
                     features=_collect(h.qboot_features(), "feature"),
                     assemblers=_collect(h.qboot_assemblers(), "assembler backend"),
-                    manager=pm)
+                    manager=pm,
+                    tracers=_collect(h.qboot_tracers(), "tracer"))
 
 
 @lru_cache(maxsize=1)

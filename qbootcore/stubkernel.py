@@ -2,7 +2,10 @@
 
 The image is a valid x86 boot protocol 2.15 bzImage (Linux Documentation/arch/x86/boot.rst)
 that QEMU's ``-kernel`` loads like any distribution kernel.  Each of its three entry points
-writes its own code to QEMU's ``isa-debug-exit`` device
+first reads the TSC and writes it to the debug console (port 0x402, ``-debugcon file:LOG
+-global isa-debugcon.iobase=0x402``) as 8 bytes, little-endian: under ``-icount
+shift=0,sleep=off`` that is the number of guest instructions executed from reset to kernel
+entry (:func:`instructions`).  Then it writes its own code to QEMU's ``isa-debug-exit`` device
 (``-device isa-debug-exit,iobase=0xf4,iosize=0x04``), which makes QEMU exit at once with
 status ``(code << 1) | 1``:
 
@@ -33,13 +36,16 @@ ENTRY_NAMES = {REAL_MODE_EXIT: "real-mode", PROTECTED_MODE_EXIT: "32-bit",
                LONG_MODE_EXIT: "64-bit"}
 
 DEBUG_EXIT_PORT = 0xF4
+DEBUGCON_PORT = 0x402  # firmware/uart.inc DEBUGCON_PORT
+TSC_BYTES = 8  # what each entry writes to the debug console before it exits
+APPEND = "console=ttyS0"  # the command line every measuring run gives the stub
 DEFAULT_SIZE = 14 * 1024 * 1024  # Debian 12's vmlinuz-6.1.0-*-cloud-amd64 is 13.5 MiB
 
 SECTOR = 512
 SETUP_SECTS = 1  # the boot sector plus one sector: room for the header and the real-mode stub
 SETUP_SIZE = (SETUP_SECTS + 1) * SECTOR
 REAL_ENTRY = 0x270  # setup offset of the real-mode stub, just past the 2.15 header
-VERSION_STRING_AT = 0x280
+VERSION_STRING_AT = 0x2C0
 LONG_ENTRY = 0x200  # protected-mode offset of startup_64 ("64-bit Boot Protocol")
 KERNEL_INFO_AT = 0x240  # protected-mode offset of kernel_info ("The kernel_info")
 PAD_FROM = 0x1000  # protected-mode offset where the padding starts
@@ -76,6 +82,32 @@ def exit_stub(code: int) -> bytes:
     same instructions in real, 32-bit and 64-bit mode, so one encoding serves every entry.
     The ``hlt`` loop is a backstop for a QEMU without isa-debug-exit."""
     return bytes([0xB0, code, 0xE6, DEBUG_EXIT_PORT, 0xFA, 0xF4, 0xEB, 0xFD])
+
+
+def tsc_stub(bits: int) -> bytes:
+    """``rdtsc`` as the first instruction of an entry, then EDX:EAX written to the debug
+    console byte by byte, low byte first (``out dx, al`` and ``shr eax, 8``, four times for
+    each half).  ``bits`` 16 for the real-mode entry; 32 and 64 share one encoding (no
+    64-bit operand is used).  Clobbers EAX, ECX, EDX: the stub exits right after."""
+    o32 = b"\x66" if bits == 16 else b""  # 32-bit operands in 16-bit code
+    mov_dx = b"\xBA\x02\x04" if bits == 16 else b"\x66\xBA\x02\x04"  # mov dx, 0x402
+    four_bytes = (b"\xEE" + o32 + b"\xC1\xE8\x08") * 4  # out dx, al; shr eax, 8
+    return (b"\x0F\x31" + o32 + b"\x89\xD1" + mov_dx + four_bytes  # rdtsc; mov ecx, edx
+            + o32 + b"\x89\xC8" + four_bytes)  # mov eax, ecx
+
+
+def entry_stub(code: int, bits: int) -> bytes:
+    """An entry point: :func:`tsc_stub`, then :func:`exit_stub`."""
+    return tsc_stub(bits) + exit_stub(code)
+
+
+def instructions(debugcon: bytes) -> int | None:
+    """The TSC the stub wrote at its entry (the last ``TSC_BYTES`` of the debug console's
+    output), or None when there are fewer bytes.  Under ``-icount shift=0,sleep=off`` it is
+    the guest instructions executed from reset to the kernel's first instruction."""
+    if len(debugcon) < TSC_BYTES:
+        return None
+    return int.from_bytes(debugcon[-TSC_BYTES:], "little")
 
 
 def parse_header(image: bytes) -> dict:
@@ -123,12 +155,16 @@ def stub_bzimage(size: int = DEFAULT_SIZE) -> bytes:
     for name, value in fields.items():
         off, fmt = HEADER[name]
         struct.pack_into("<" + fmt, setup, off, value)
-    setup[REAL_ENTRY:REAL_ENTRY + 8] = exit_stub(REAL_MODE_EXIT)
+    real = entry_stub(REAL_MODE_EXIT, 16)
+    assert REAL_ENTRY + len(real) <= VERSION_STRING_AT
+    setup[REAL_ENTRY:REAL_ENTRY + len(real)] = real
     setup[VERSION_STRING_AT:VERSION_STRING_AT + len(VERSION)] = VERSION
 
     stub = bytearray(PAD_FROM)
-    stub[0:8] = exit_stub(PROTECTED_MODE_EXIT)
-    stub[LONG_ENTRY:LONG_ENTRY + 8] = exit_stub(LONG_MODE_EXIT)
+    pm, lm = entry_stub(PROTECTED_MODE_EXIT, 32), entry_stub(LONG_MODE_EXIT, 64)
+    assert len(pm) <= LONG_ENTRY and LONG_ENTRY + len(lm) <= KERNEL_INFO_AT
+    stub[0:len(pm)] = pm
+    stub[LONG_ENTRY:LONG_ENTRY + len(lm)] = lm
     # "Details of the kernel_info Fields": header, size, size_total, setup_type_max
     # (the stub reads no setup_data, so it admits no type beyond SETUP_NONE)
     stub[KERNEL_INFO_AT:KERNEL_INFO_AT + 16] = struct.pack("<4sIII", b"LToP", 16, 16, 0)

@@ -9,7 +9,7 @@ feature belongs in traced builds only; the printing's own cost is measured and s
 from pathlib import Path
 
 from qbootcore import hookimpl
-from qbootcore.model import Feature, Fragment, Step
+from qbootcore.model import Feature, Fragment, Step, Tracer
 
 HERE = Path(__file__).parent
 
@@ -33,3 +33,12 @@ def qboot_features():
                Step("handoff", "trace_handoff", order=LAST)),
         after_step="trace_mark",
     )]
+
+
+@hookimpl
+def qboot_tracers():
+    from . import timeline
+    return [Tracer(name="trace", feature="trace",
+                   description="TSC marks after every init-chain step, as a table of steps "
+                               "(microseconds, or instructions with --icount)",
+                   report=timeline.report)]

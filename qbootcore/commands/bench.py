@@ -26,8 +26,9 @@ def register(app) -> None:
         accesses: bool = typer.Option(False, "--accesses",
                                       help="list each device access of the ROMs measured"),
     ) -> None:
-        """Time from reset to kernel entry and device accesses, for a null firmware, QEMU's
-        qboot, SeaBIOS and qboot-fw, all booting the same stub kernel."""
+        """Instructions and time from reset to kernel entry and device accesses, for a null
+        firmware, the floor ROM, QEMU's qboot, SeaBIOS and qboot-fw, all booting the same
+        stub kernel."""
         from .. import bench
 
         progress = (lambda msg: None) if as_json else \
@@ -41,7 +42,7 @@ def register(app) -> None:
             raise typer.Exit(2)
         typer.echo(json.dumps(report.as_dict(), indent=2) if as_json else bench.table(report))
         if accesses and not as_json:
-            for r in report.results[3:]:
+            for r in report.results[4:]:
                 typer.echo(f"\n{r.firmware.name}: device accesses before kernel entry")
                 for i, acc in enumerate(r.accesses or [], 1):
                     typer.echo(f"{i:4}  {acc}")

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from qbootcore.build import Selection
+from qbootcore import cache, qemu
 from qbootcore.commands import run
+from qboot_plugins.trace import timeline
 from qbootcore.model import Feature, Fragment, Step
 from qbootcore.plugins import build_registry, make_manager
 from qbootcore import hookimpl
@@ -20,9 +22,9 @@ def qboot(*args, env=None):
 
 
 def test_qemu_command_line():
-    cmd = run.qemu_command(qemu="qemu", machine="q35", rom=Path("/c/r.bin"), kernel=Path("k"),
-                           initrd=Path("i"), append="console=ttyS0 quiet",
-                           debugcon=Path("/t/d.log"), extra=["-smp", "2"])
+    cmd = qemu.command(qemu="qemu", machine="q35", bios=Path("/c/r.bin"), kernel=Path("k"),
+                       initrd=Path("i"), append="console=ttyS0 quiet",
+                       debugcon=Path("/t/d.log"), extra=["-smp", "2"])
     assert cmd[:5] == ["qemu", "-accel", "tcg", "-M", "q35"]
     text = shlex.join(cmd)
     for part in ("-bios /c/r.bin", "-kernel k", "-initrd i", "-append 'console=ttyS0 quiet'",
@@ -30,14 +32,17 @@ def test_qemu_command_line():
                  "-global isa-debugcon.iobase=0x402"):
         assert part in text
     assert cmd[-2:] == ["-smp", "2"]
-    bare = run.qemu_command(qemu="qemu", machine="pc", rom=Path("r"), kernel=Path("k"))
+    bare = qemu.command(qemu="qemu", machine="pc", bios=Path("r"), kernel=Path("k"))
     assert "-initrd" not in bare and "-append" not in bare and "-debugcon" not in bare
+    assert "-icount" not in bare
+    counted = qemu.command(machine="pc", bios=Path("r"), icount=True)
+    assert counted[counted.index("-icount") + 1] == "shift=0,sleep=off"
 
 
 def test_default_machine():
-    assert run.default_machine("q35") == "q35"
-    assert run.default_machine("pc|q35|microvm") == "pc"
-    assert run.default_machine("") == ""
+    assert qemu.default_machine("q35") == "q35"
+    assert qemu.default_machine("pc|q35|microvm") == "pc"
+    assert qemu.default_machine("") == ""
 
 
 class Variant:
@@ -56,19 +61,19 @@ def test_build_key_follows_the_selection_and_the_sources():
     a = build_registry(make_manager(extra=(Variant(""),)))
     b = build_registry(make_manager(extra=(Variant("    nop\n"),)))
     sel = Selection(plugins=["variant"])
-    assert run.build_key(sel, a) == run.build_key(Selection(plugins=["variant"]), a)
-    assert run.build_key(sel, a) != run.build_key(sel, b)                  # source changed
-    assert run.build_key(sel, a) != run.build_key(
+    assert cache.build_key(sel, a) == cache.build_key(Selection(plugins=["variant"]), a)
+    assert cache.build_key(sel, a) != cache.build_key(sel, b)                  # source changed
+    assert cache.build_key(sel, a) != cache.build_key(
         Selection(plugins=["variant"], options={"linux": {"entry": "64"}}), a)  # recipe changed
 
 
 def test_cached_build_is_reused(tmp_path):
     sel = Selection()
-    rom, manifest, cached = run.cached_build(sel, cache=tmp_path)
+    rom, manifest, cached = cache.cached_build(sel, cache=tmp_path)
     assert not cached and rom.parent == tmp_path and rom.stat().st_size == 65536
-    rom2, manifest2, cached2 = run.cached_build(Selection(), cache=tmp_path)
+    rom2, manifest2, cached2 = cache.cached_build(Selection(), cache=tmp_path)
     assert cached2 and rom2 == rom and manifest2["sha256"] == manifest["sha256"]
-    _, _, cached3 = run.cached_build(Selection(), cache=tmp_path, refresh=True)
+    _, _, cached3 = cache.cached_build(Selection(), cache=tmp_path, refresh=True)
     assert not cached3
 
 
@@ -103,8 +108,8 @@ def test_run_refuses_what_it_cannot_do(tmp_path):
 
 
 def test_kvm_problem_names_the_reason(tmp_path):
-    assert "cannot open" in run.kvm_problem(str(tmp_path / "kvm"))
-    assert run.kvm_problem("/dev/null") is not None   # not KVM: the ioctl fails
+    assert "cannot open" in qemu.kvm_problem(str(tmp_path / "kvm"))
+    assert qemu.kvm_problem("/dev/null") is not None   # not KVM: the ioctl fails
 
 
 TRACE = """\
@@ -122,13 +127,13 @@ qboot-fw: warning: not a mark
 
 
 def test_trace_becomes_a_timeline():
-    marks, overhead = run.parse_trace(TRACE)
+    marks, overhead = timeline.parse_marks(TRACE)
     assert marks[0] == ("trace_start", 0x1000) and marks[-1] == ("handoff", 0x9B00)
     assert overhead == 0x400
     stages = {"q35_init": "chipset", "fw_cfg_init": "fw_cfg", "acpi_load": "tables",
               "kernel_check": "boot"}
     probes = {"linux_probe": "linux", "multiboot_probe": "multiboot"}
-    rows = run.timeline(marks, stages, probes)
+    rows = timeline.timeline(marks, stages, probes)
     assert [(r.stage, r.what, r.took) for r in rows] == [
         ("reset", "reset vector, protected mode, bss", 0x1000),
         ("chipset", "q35_init", 0x1000),
@@ -137,7 +142,7 @@ def test_trace_becomes_a_timeline():
         ("boot", "kernel_check", 0x100),
         ("boot", "multiboot_probe (multiboot): not its kernel", 0x100),
         ("boot", "linux_probe (linux): loads the kernel", 0x5000)]
-    text = run.render_timeline(rows, 1.0, "test", overhead)   # 1 MHz: ticks are µs
+    text = timeline.render_timeline(rows, 1.0, "test", overhead)   # 1 MHz: ticks are µs
     assert "TSC at 1.0 MHz, test" in text
     assert "acpi_load" in text and "8,192.0" in text    # 0x2000 ticks
     assert "reset -> kernel entry" in text and "39,680.0" in text   # 0x9b00
@@ -145,11 +150,24 @@ def test_trace_becomes_a_timeline():
 
 
 def test_an_unfinished_trace_says_so():
-    rows = run.timeline(run.parse_trace("trace_start 0000000000000010\n")[0], {}, {})
-    assert "did not reach a kernel" in run.render_timeline(rows, 1.0, "test")
-    assert "no marks" in run.render_timeline([], 1.0, "test")
+    rows = timeline.timeline(timeline.parse_marks("trace_start 0000000000000010\n")[0], {}, {})
+    assert "did not reach a kernel" in timeline.render_timeline(rows, 1.0, "test")
+    assert "no marks" in timeline.render_timeline([], 1.0, "test")
 
 
 def test_tsc_frequency_is_plausible():
-    mhz, source = run.tsc_mhz(interval=0.005)
+    mhz, source = timeline.tsc_mhz(interval=0.005)
     assert 100 < mhz < 10_000, (mhz, source)
+
+
+def test_an_icount_timeline_counts_instructions():
+    rows = timeline.timeline(timeline.parse_marks(TRACE)[0], {}, {"linux_probe": "linux"})
+    text = timeline.render_timeline(rows, None, "icount", 0x400)
+    assert "guest instructions" in text and "took instr" in text
+    assert "39,680" in text and "39,680.0" not in text   # 0x9b00 instructions
+    assert "printing the marks took 1,024 instructions" in text
+
+
+def test_run_finds_its_tracer_through_the_hook():
+    tracer = run.tracer_for()
+    assert tracer.feature == "trace" and tracer.report is timeline.report

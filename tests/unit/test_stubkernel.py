@@ -67,7 +67,12 @@ def test_each_entry_exits_with_its_own_code(image):
                (pm, capstone.CS_MODE_32, sk.PROTECTED_MODE_EXIT),
                (pm + 0x200, capstone.CS_MODE_64, sk.LONG_MODE_EXIT)]
     for off, mode, code in entries:
-        assert decode(image[off:off + 8], mode)[:2] == [f"mov al, {code:#x}", "out 0xf4, al"]
+        insns = decode(image[off:off + 64], mode)
+        assert insns[0] == "rdtsc"   # the first instruction: the count is the firmware's
+        # the TSC goes to the debug console, 8 bytes, then the exit code to isa-debug-exit
+        assert insns.count("out dx, al") == sk.TSC_BYTES and "mov dx, 0x402" in insns
+        exit_at = insns.index(f"mov al, {code:#x}")
+        assert insns[exit_at + 1] == "out 0xf4, al"
     codes = [code for _, _, code in entries]
     assert len(set(codes)) == 3 and all(0 < c < 0x80 for c in codes)
 
@@ -101,3 +106,8 @@ def test_same_reading_of_a_distribution_kernel():
     assert h["xloadflags"] & sk.XLF_KERNEL_64 and h["loadflags"] & sk.LOADED_HIGH
     info = (h["setup_sects"] + 1) * 512 + h["kernel_info_offset"]
     assert data[info:info + 4] == b"LToP"
+
+
+def test_instructions_are_the_last_eight_bytes():
+    assert sk.instructions(b"noise" + (65217).to_bytes(8, "little")) == 65217
+    assert sk.instructions(b"1234567") is None
