@@ -203,15 +203,9 @@ loader_add_checksum:
     ja loader_bad_entry
     add esi, [edi]
     add eax, [edi]
-    xor dl, dl
-    jecxz sum_done
-sum_loop:
-    add dl, [esi]
-    inc esi
-    dec ecx
-    jnz sum_loop
-sum_done:
-    sub byte ptr [eax], dl
+    mov edi, eax
+    call checksum_sum
+    sub byte ptr [edi], al
     pop esi
     ret
 

@@ -110,20 +110,50 @@ alloc_reserve:
     jmp e820_add
 
 ; checksum_fix: make the bytes [ESI, ESI+ECX) sum to zero by adjusting the byte at EDI
-; (which lies inside the range).  Clobbers: EAX, ECX, ESI.
+; (which lies inside the range).  Clobbers: EAX, ECX, EDX, ESI, XMM0-XMM2.
 .global checksum_fix
 checksum_fix:
     mov byte ptr [edi], 0
-    xor al, al
-    jecxz checksum_store
-checksum_loop:
+    call checksum_sum
+    neg al
+    mov [edi], al
+    ret
+
+; checksum_sum: the byte sum of [ESI, ESI+ECX), as ACPI, SMBIOS and MP checksums need it.
+; With SSE2 (entry32 sets cpu_has_sse2) PSADBW adds 16 bytes per instruction; the rest, and
+; everything without SSE2, byte by byte.
+; Out: AL = the sum modulo 256 (EAX's upper bits are garbage).
+; Clobbers: ECX, EDX, ESI, XMM0-XMM2.
+.global checksum_sum
+checksum_sum:
+    xor eax, eax
+    cmp byte ptr [cpu_has_sse2], 0
+    je sum_bytes
+    mov edx, ecx
+    shr edx, 4
+    jz sum_bytes
+    and ecx, SUM_BLOCK - 1
+    pxor xmm0, xmm0
+    pxor xmm2, xmm2
+sum_blocks:
+    movdqu xmm1, [esi]
+    psadbw xmm1, xmm0
+    paddq xmm2, xmm1
+    add esi, SUM_BLOCK
+    dec edx
+    jnz sum_blocks
+    movd eax, xmm2
+    psrldq xmm2, 8
+    movd edx, xmm2
+    add eax, edx
+sum_bytes:
+    jecxz sum_done
+sum_byte:
     add al, [esi]
     inc esi
     dec ecx
-    jnz checksum_loop
-checksum_store:
-    neg al
-    mov [edi], al
+    jnz sum_byte
+sum_done:
     ret
 
 msg_alloc_full:

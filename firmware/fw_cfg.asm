@@ -158,31 +158,29 @@ find_absent:
     pop ebx
     ret
 
-; name_eq: compare two NUL-terminated fw_cfg names of at most FW_CFG_MAX_FILE_PATH bytes.
+; name_eq: compare two NUL-terminated fw_cfg names of at most FW_CFG_MAX_FILE_PATH bytes,
+; at least one of them NUL-padded to that length (the directory's names and the ACPI
+; script's are).  REPE CMPSB finds the first differing byte; the names are equal when
+; there is none, or when the byte before it is the NUL that ends both.
 ; In: ESI, EDI = names.  Out: ZF set when equal.  Clobbers: nothing else.
 .global name_eq
 name_eq:
-    push eax
     push ecx
     push esi
     push edi
     mov ecx, FW_CFG_MAX_FILE_PATH
-name_loop:
-    mov al, [esi]
-    cmp al, [edi]
-    jne name_out
-    test al, al
-    jz name_out
-    inc esi
-    inc edi
-    dec ecx
-    jnz name_loop
-    cmp eax, eax
+    repe cmpsb
+    je name_out
+    cmp ecx, FW_CFG_MAX_FILE_PATH - 1
+    je name_differ
+    cmp byte ptr [esi - 2], 0
+    jmp name_out
+name_differ:
+    test esp, esp                   ; ZF clear: the first bytes differ
 name_out:
     pop edi
     pop esi
     pop ecx
-    pop eax
     ret
 
 ; fw_cfg_read: select an item and read it (the common transfer).

@@ -46,6 +46,7 @@ FORBIDDEN = {
 REGISTERS = set("""
 al ah ax eax bl bh bx ebx cl ch cx ecx dl dh dx edx si esi di edi sp esp bp ebp
 cs ds es fs gs ss cr0 cr2 cr3 cr4 dr0 dr1 dr2 dr3 dr6 dr7 st
+xmm0 xmm1 xmm2 xmm3 xmm4 xmm5 xmm6 xmm7
 """.split())
 KEYWORDS = {"byte", "word", "dword", "qword", "tbyte", "ptr", "short", "near", "far"}
 PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock"}

@@ -37,6 +37,7 @@ WIDE_OPERAND = re.compile(r"\b(e[abcd]x|e[sd]i|e[sb]p|dword)\b", re.I)
 NARROW_MNEMONICS = {"pushw", "popw", "iretw", "stosw", "movsw", "lodsw", "cmpsw", "scasw",
                     "insw", "outsw", "cwd", "cbw", "pushfw", "popfw"}
 NARROW_OPERAND = re.compile(r"\b([abcd]x|[sd]i|[sb]p|word)\b", re.I)
+XMM_OPERAND = re.compile(r"\bxmm[0-7]\b", re.I)
 #: descriptor-table instructions: 0F 01 /n with a disp32 operand
 DESCRIPTOR_TABLE = {"sgdt": 0, "sidt": 1, "lgdt": 2, "lidt": 3}
 DATA = {1: ".byte", 2: ".word", 4: ".long"}
@@ -135,6 +136,8 @@ def guard32(lines: list[Line], out: Assembled, base: int, where: str,
         mnem = ln.text.split()[0].lower()
         if mnem in NARROW_MNEMONICS or NARROW_OPERAND.search(ln.text):
             continue
+        if "xmm" in insn.op_str and XMM_OPERAND.search(ln.text):
+            continue  # SSE2: 0x66 is the mandatory prefix of the xmm form, not a size
         m = re.fullmatch(r"\[\s*(0x[0-9a-f]+|[A-Za-z_][\w.$]*)\s*\]", ln.text[len(mnem):].strip(), re.I)
         if mnem in DESCRIPTOR_TABLE and m:
             modrm = 0x05 | (DESCRIPTOR_TABLE[mnem] << 3)  # mod=00 rm=101: disp32

@@ -17,6 +17,7 @@ from qbootcore import bench, qemu, stubkernel
 from qbootcore.build import Selection, build, read_recipe, write
 from qbootcore.model import TraceRun
 from qbootcore.plugins import registry
+from tests.qemu import boot
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_ACCESSES = 40
@@ -108,3 +109,21 @@ def test_minimal_rom_fits_its_budget():
     assert used <= MAX_MINIMAL_ROM_BYTES, (
         f"recipes/q35-linux-minimal.toml uses {used} ROM bytes (budget "
         f"{MAX_MINIMAL_ROM_BYTES}): {result.manifest['bytes_by_plugin']}")
+
+
+@pytest.mark.parametrize("machine", ["q35", "pc", "microvm"])
+def test_linux_verifies_the_tables_of_the_fast_path(machine, rom, guest):
+    """What the budget must not cost: Linux checks every ACPI table's checksum (with
+    acpi_force_table_verification; "Incorrect checksum in table [...]" when one is wrong,
+    as it says for a ROM whose checksum_sum is broken), finds the SMBIOS entry point and the MP
+    table's floating pointer, and boots to init."""
+    r = boot(rom(machine), kernel=guest / "vmlinuz", initrd=guest / "initrd.cpio.gz",
+             machine=machine, append="console=ttyS0 acpi_force_table_verification",
+             timeout=90)
+    assert r.report is not None and r.done, r.describe()
+    assert "table checksum verification enabled" in r.serial.lower(), r.describe()
+    assert "incorrect checksum" not in r.serial.lower(), r.describe()
+    assert r.report["acpi"] and "DSDT" in r.report["acpi"], r.report
+    if machine != "microvm":   # QEMU gives microvm no SMBIOS
+        assert r.report["dmi_vendor"] == "QEMU", r.report
+    assert r.dmesg_errors == 0, r.describe()
