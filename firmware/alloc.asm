@@ -120,8 +120,10 @@ checksum_fix:
     ret
 
 ; checksum_sum: the byte sum of [ESI, ESI+ECX), as ACPI, SMBIOS and MP checksums need it.
-; With SSE2 (entry32 sets cpu_has_sse2) PSADBW adds 16 bytes per instruction; the rest, and
-; everything without SSE2, byte by byte.
+; With SSE2 (entry32 sets cpu_has_sse2) PADDB adds 16 bytes at a time into 16 lanes, each a
+; sum modulo 256 like the checksum; the last ECX mod 16 bytes are the 16 that end the range
+; with the others masked off (those before the range are read, not counted); PSADBW then
+; adds up the lanes.  Without SSE2, byte by byte.
 ; Out: AL = the sum modulo 256 (EAX's upper bits are garbage).
 ; Clobbers: ECX, EDX, ESI, XMM0-XMM2.
 .global checksum_sum
@@ -129,23 +131,43 @@ checksum_sum:
     xor eax, eax
     cmp byte ptr [cpu_has_sse2], 0
     je sum_bytes
-    mov edx, ecx
-    shr edx, 4
-    jz sum_bytes
-    and ecx, SUM_BLOCK - 1
-    pxor xmm0, xmm0
     pxor xmm2, xmm2
-sum_blocks:
-    movdqu xmm1, [esi]
-    psadbw xmm1, xmm0
-    paddq xmm2, xmm1
-    add esi, SUM_BLOCK
+    mov edx, ecx
+    shr edx, 6
+    jz sum_blocks
+sum_groups:
+    movdqu xmm0, [esi]
+    paddb xmm2, xmm0
+    movdqu xmm0, [esi + 16]
+    paddb xmm2, xmm0
+    movdqu xmm0, [esi + 32]
+    paddb xmm2, xmm0
+    movdqu xmm0, [esi + 48]
+    paddb xmm2, xmm0
+    add esi, SUM_BLOCK * 4
     dec edx
-    jnz sum_blocks
+    jnz sum_groups
+sum_blocks:
+    and ecx, SUM_BLOCK * 4 - 1
+    cmp ecx, SUM_BLOCK
+    jb sum_tail
+    movdqu xmm0, [esi]
+    paddb xmm2, xmm0
+    add esi, SUM_BLOCK
+    sub ecx, SUM_BLOCK
+    jmp sum_blocks
+sum_tail:
+    movdqu xmm0, [esi + ecx - SUM_BLOCK]
+    movdqu xmm1, [sum_tail_mask + ecx]
+    pand xmm0, xmm1
+    paddb xmm2, xmm0
+    pxor xmm0, xmm0
+    psadbw xmm2, xmm0
     movd eax, xmm2
     psrldq xmm2, 8
     movd edx, xmm2
     add eax, edx
+    ret
 sum_bytes:
     jecxz sum_done
 sum_byte:
@@ -155,6 +177,38 @@ sum_byte:
     jnz sum_byte
 sum_done:
     ret
+
+; mem_zero: zero [EDI, EDI+ECX): with SSE2 64 bytes per four MOVDQU stores, the rest with
+; REP STOSD and STOSB.  Out: EDI = the end.  Clobbers: EAX, ECX, XMM0.
+.global mem_zero
+mem_zero:
+    xor eax, eax
+    cmp byte ptr [cpu_has_sse2], 0
+    je zero_dwords
+    pxor xmm0, xmm0
+zero_groups:
+    cmp ecx, SUM_BLOCK * 4
+    jb zero_dwords
+    movdqu [edi], xmm0
+    movdqu [edi + 16], xmm0
+    movdqu [edi + 32], xmm0
+    movdqu [edi + 48], xmm0
+    add edi, SUM_BLOCK * 4
+    sub ecx, SUM_BLOCK * 4
+    jmp zero_groups
+zero_dwords:
+    push ecx
+    shr ecx, 2
+    rep stosd
+    pop ecx
+    and ecx, 3
+    rep stosb
+    ret
+
+; 16 zero bytes, then 16 of 0xFF: the 16 bytes at sum_tail_mask + N keep the last N
+sum_tail_mask:
+    .fill SUM_BLOCK, 1, 0
+    .fill SUM_BLOCK, 1, 0xFF
 
 msg_alloc_full:
     .asciz "no room left in the firmware's table memory (high zone ACPI_HIGH_MAX or the F-segment)"

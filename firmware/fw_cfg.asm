@@ -127,34 +127,62 @@ fw_cfg_dma_start:
     out dx, eax
     ret
 
-; fw_cfg_find: look a file up in the directory read by fw_cfg_init.
+; fw_cfg_find: look a file up in the directory read by fw_cfg_init.  The directory's names
+; are NUL-padded, so a matching entry has, at the offset of the name's last dword (its
+; last three characters and the NUL), the same dword as the name: entries are compared by
+; that dword first, and name_eq runs only on the few with the same one.
 ; In: ESI = NUL-terminated name.  Out: EAX = selector (0 when absent), ECX = size.
 ; Clobbers: EDX, EDI.
 .global fw_cfg_find
 fw_cfg_find:
     push ebx
+    push ebp
+    mov edi, esi
+    xor eax, eax
+    mov ecx, FW_CFG_MAX_FILE_PATH
+    repne scasb
+    mov ebp, edi
+    sub ebp, esi                    ; the name's bytes with the NUL
+    sub ebp, 4
+    jae find_key_tail
+    ; one or two characters: the name and its NUL, zero-padded as in the directory
+    lea ecx, [ebp * 8 + 32]
+    xor ebp, ebp
+    inc eax
+    shl eax, cl
+    dec eax
+    and eax, [esi]
+    jmp find_key_done
+find_key_tail:
+    mov eax, [esi + ebp]
+find_key_done:
     mov ebx, [fw_cfg_dir]
     bswap ebx
     mov edx, fw_cfg_dir + 4
-find_next:
     test ebx, ebx
     jz find_absent
-    lea edi, [edx + FW_CFG_FILE_NAME_OFF]
-    call name_eq
-    je find_found
+find_next:
+    cmp eax, [edx + ebp + FW_CFG_FILE_NAME_OFF]
+    je find_candidate
+find_skip:
     add edx, FW_CFG_FILE_ENTRY_SIZE
     dec ebx
-    jmp find_next
-find_found:
+    jnz find_next
+find_absent:
+    xor eax, eax
+    xor ecx, ecx
+    pop ebp
+    pop ebx
+    ret
+find_candidate:
+    lea edi, [edx + FW_CFG_FILE_NAME_OFF]
+    call name_eq
+    jne find_skip
     movzx eax, word ptr [edx + FW_CFG_FILE_SELECT_OFF]
     xchg al, ah
     mov ecx, [edx + FW_CFG_FILE_SIZE_OFF]
     bswap ecx
-    pop ebx
-    ret
-find_absent:
-    xor eax, eax
-    xor ecx, ecx
+    pop ebp
     pop ebx
     ret
 

@@ -26,27 +26,15 @@ linux_probe:
     jz linux_zimage
     ; boot_params: everything but the setup header is zero (boot.rst, "32-bit Boot
     ; Protocol": the loader fills struct boot_params, starting from a zeroed one)
-    ; (a dword at a time: the page is aligned and the header starts at LINUX_HDR_START =
-    ; 4 * (LINUX_HDR_START / 4) + 1; the part after the header is aligned first)
-    xor eax, eax
     mov edi, linux_zero_page
-    mov ecx, LINUX_HDR_START / 4
-    rep stosd
-    stosb
+    mov ecx, LINUX_HDR_START
+    call mem_zero
     movzx edi, byte ptr [linux_zero_page + LINUX_HDR_JUMP + 1]
     add edi, linux_zero_page + LINUX_HDR_MAGIC
     mov ecx, linux_zero_page + LINUX_BOOT_PARAMS_SIZE
     sub ecx, edi
     jbe linux_bad_header
-linux_zero_unaligned:
-    test edi, 3
-    jz linux_zero_dwords
-    stosb
-    dec ecx
-    jmp linux_zero_unaligned
-linux_zero_dwords:
-    shr ecx, 2
-    rep stosd
+    call mem_zero
 
     ; the protected-mode kernel, where QEMU put it (FW_CFG_KERNEL_ADDR); QEMU appends any
     ; setup_data it passes to this blob and links it from the header
