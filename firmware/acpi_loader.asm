@@ -24,10 +24,8 @@ acpi_load:
     ja acpi_script_too_big
     lea edx, [ecx + acpi_script]
     mov [acpi_script_end], edx
-    shl eax, 16
-    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     mov edi, acpi_script
-    call fw_cfg_xfer
+    call fw_cfg_read
     mov esi, acpi_script
 script_loop:
     cmp esi, [acpi_script_end]
@@ -105,9 +103,7 @@ alloc_read:
     lea esi, [ebx + LOADER_ALLOC_FILE]
     mov [edx + 8], esi
     inc dword ptr [acpi_file_count]
-    shl eax, 16
-    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    call fw_cfg_read
     pop esi
     ret
 

@@ -21,10 +21,8 @@ e820_init:
     cmp ecx, E820_MAX * E820_ENTRY_SIZE
     ja e820_too_big
     push ecx
-    shl eax, 16
-    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     mov edi, e820_map
-    call fw_cfg_xfer
+    call fw_cfg_read
     pop eax
     xor edx, edx
     mov ecx, E820_ENTRY_SIZE

@@ -18,7 +18,7 @@ fw_cfg_init:
     mov edi, fw_cfg_dir
     mov ecx, FW_CFG_DIR_BUFFER
     call fw_cfg_dma_start
-    mov eax, [fw_cfg_dma_desc]
+    mov eax, [fw_cfg_dma_desc + FW_CFG_DMA_CONTROL]
     test eax, eax
     jnz no_dma
     mov byte ptr [fw_cfg_has_dma], 1
@@ -66,7 +66,7 @@ fw_cfg_xfer:
     cmp byte ptr [fw_cfg_has_dma], 0
     je xfer_pio
     call fw_cfg_dma_start
-    mov eax, [fw_cfg_dma_desc]
+    mov eax, [fw_cfg_dma_desc + FW_CFG_DMA_CONTROL]
     test eax, eax
     jnz dma_error
     ret
@@ -113,14 +113,14 @@ pio_done:
 ; Clobbers: EAX, EDX.
 fw_cfg_dma_start:
     bswap eax
-    mov [fw_cfg_dma_desc], eax
+    mov [fw_cfg_dma_desc + FW_CFG_DMA_CONTROL], eax
     mov eax, ecx
     bswap eax
-    mov [fw_cfg_dma_desc + 4], eax
-    mov dword ptr [fw_cfg_dma_desc + 8], 0
+    mov [fw_cfg_dma_desc + FW_CFG_DMA_LENGTH], eax
+    mov dword ptr [fw_cfg_dma_desc + FW_CFG_DMA_ADDRESS_HIGH], 0
     mov eax, edi
     bswap eax
-    mov [fw_cfg_dma_desc + 12], eax
+    mov [fw_cfg_dma_desc + FW_CFG_DMA_ADDRESS_LOW], eax
     mov eax, fw_cfg_dma_desc
     bswap eax
     mov dx, FW_CFG_PORT_DMA_LOW

@@ -14,10 +14,10 @@
 .global linux_probe
 linux_probe:
     ; the first page of the setup part holds the header; reads past its end read zeroes
-    mov eax, (FW_CFG_SETUP_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov eax, FW_CFG_SETUP_DATA
     mov edi, linux_zero_page
     mov ecx, LINUX_BOOT_PARAMS_SIZE
-    call fw_cfg_xfer
+    call fw_cfg_read
     cmp dword ptr [linux_zero_page + LINUX_HDR_MAGIC], LINUX_MAGIC_HDRS
     jne linux_not_mine
     cmp word ptr [linux_zero_page + LINUX_HDR_VERSION], LINUX_PROTOCOL_MIN
@@ -45,8 +45,8 @@ linux_probe:
     mov edi, eax
     mov ecx, [kernel_size]
     call load_check
-    mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    mov eax, FW_CFG_KERNEL_DATA
+    call fw_cfg_read
 
     ; the command line, at cmd_line_ptr.  QEMU checked it against cmdline_size (2.06+), so
     ; with DMA one transfer of cmdline_size + 1 bytes takes it whole (QEMU zero-fills the
@@ -67,8 +67,8 @@ linux_cmdline_size:
     mov edi, [linux_zero_page + LINUX_HDR_CMD_LINE_PTR]
     jecxz linux_no_cmdline
 linux_cmdline_read:
-    mov eax, (FW_CFG_CMDLINE_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    mov eax, FW_CFG_CMDLINE_DATA
+    call fw_cfg_read
 linux_no_cmdline:
 
     ; the initrd, at ramdisk_image (QEMU honoured initrd_addr_max); it must not cover the
@@ -84,8 +84,8 @@ linux_no_cmdline:
     ja linux_initrd_overlap
 linux_initrd_fits:
     call load_check
-    mov eax, (FW_CFG_INITRD_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    mov eax, FW_CFG_INITRD_DATA
+    call fw_cfg_read
 linux_no_initrd:
 
     ; the memory map (final once the handoff steps ran) and the RSDP

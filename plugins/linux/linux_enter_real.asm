@@ -18,8 +18,8 @@ linux_enter:
     mov ecx, eax
     mov edi, ebx
     call load_check
-    mov eax, (FW_CFG_SETUP_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    mov eax, FW_CFG_SETUP_DATA
+    call fw_cfg_read
     ; DS = ES = FS = GS = SS = the setup's segment, CS:IP = segment + 20h : 0, SP = the
     ; heap's end (QEMU sets heap_end_ptr with CAN_USE_HEAP), interrupts off
     shr ebx, 4

@@ -27,8 +27,8 @@ mb_mine:
     mov edi, eax
     mov ecx, [kernel_size]
     call load_check
-    mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    mov eax, FW_CFG_KERNEL_DATA
+    call fw_cfg_read
     ; multiboot_info, where QEMU put it
     mov eax, FW_CFG_INITRD_SIZE
     call fw_cfg_read_item
@@ -39,8 +39,8 @@ mb_mine:
     mov [mb_info], eax
     mov edi, eax
     call load_check
-    mov eax, (FW_CFG_INITRD_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    mov eax, FW_CFG_INITRD_DATA
+    call fw_cfg_read
     call handoff
 
     ; mem_lower: RAM from 0; mem_upper: RAM from 1 MiB up to the first hole (spec 3.3)

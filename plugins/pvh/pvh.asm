@@ -44,8 +44,8 @@ pvh_probe:
     mov [edi + HVM_INFO_CMDLINE], eax
     mov ecx, ebx
     mov edi, eax
-    mov eax, (FW_CFG_CMDLINE_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    mov eax, FW_CFG_CMDLINE_DATA
+    call fw_cfg_read
 pvh_no_cmdline:
     ; the initrd is the first (and only) module, where QEMU chose to put it
     mov eax, FW_CFG_INITRD_SIZE
@@ -67,8 +67,8 @@ pvh_no_cmdline:
     cmp eax, edx
     ja pvh_initrd_overlap
     call load_check
-    mov eax, (FW_CFG_INITRD_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    mov eax, FW_CFG_INITRD_DATA
+    call fw_cfg_read
 pvh_no_initrd:
     call handoff
     ; the memory map: e820 entries widened to 24 bytes

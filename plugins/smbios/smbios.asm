@@ -26,9 +26,7 @@ smbios_load:
     call alloc_fseg
     mov [smbios_anchor], edi
     mov eax, ebx
-    shl eax, 16
-    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    call fw_cfg_read
     mov esi, name_smbios_tables
     call fw_cfg_find
     test eax, eax
@@ -39,9 +37,7 @@ smbios_load:
     call alloc_high
     mov [smbios_tables], edi
     mov eax, ebx
-    shl eax, 16
-    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
-    call fw_cfg_xfer
+    call fw_cfg_read
     jmp smbios_finish
 smbios_none:
     ret
