@@ -20,10 +20,14 @@ linux_probe:
     call fw_cfg_xfer
     cmp dword ptr [linux_zero_page + LINUX_HDR_MAGIC], LINUX_MAGIC_HDRS
     jne linux_not_mine
+    ; a kernel without the 32-bit entry this loader uses (linux_real.asm runs its real-mode
+    ; setup code when the ROM has bios16, linux_no_real.asm refuses it otherwise)
     cmp word ptr [linux_zero_page + LINUX_HDR_VERSION], LINUX_PROTOCOL_MIN
-    jb linux_too_old
+    jb linux_needs_real
     test byte ptr [linux_zero_page + LINUX_HDR_LOADFLAGS], LINUX_LOADED_HIGH
-    jz linux_zimage
+    jz linux_needs_real
+    cmp dword ptr [linux_zero_page + LINUX_HDR_CODE32_START], 0
+    je linux_needs_real
     ; boot_params: everything but the setup header is zero (boot.rst, "32-bit Boot
     ; Protocol": the loader fills struct boot_params, starting from a zeroed one)
     xor eax, eax
@@ -43,7 +47,8 @@ linux_probe:
     call fw_cfg_read_item
     mov [linux_kernel_addr], eax
     mov [linux_zero_page + LINUX_HDR_CODE32_START], eax
-    mov edi, eax
+    call linux_check_header
+    mov edi, [linux_kernel_addr]
     mov ecx, [kernel_size]
     call load_check
     mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
@@ -70,6 +75,14 @@ linux_cmdline_size:
 linux_cmdline_read:
     mov eax, (FW_CFG_CMDLINE_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
+    ; longer than cmdline_size (QEMU does not check): cut it there, as boot.rst allows
+    ; ("cmdline_size ... the maximum size of the command line without the terminating
+    ; zero"), and say so.  Before 2.06 there is no cmdline_size: the line is taken whole.
+    cmp word ptr [linux_zero_page + LINUX_HDR_VERSION], LINUX_PROTOCOL_CMDLINE_SIZE
+    jb linux_no_cmdline
+    add edi, [linux_zero_page + LINUX_HDR_CMDLINE_SIZE]
+    cmp byte ptr [edi], 0
+    jne linux_cmdline_long
 linux_no_cmdline:
 
     ; the initrd, at ramdisk_image (QEMU honoured initrd_addr_max); it must not cover the
@@ -108,12 +121,11 @@ linux_no_initrd:
 
 linux_not_mine:
     ret
-linux_too_old:
-    mov esi, msg_too_old
-    jmp panic
-linux_zimage:
-    mov esi, msg_zimage
-    jmp panic
+linux_cmdline_long:
+    mov byte ptr [edi], 0
+    mov esi, msg_cmdline_long
+    call warn
+    jmp linux_no_cmdline
 linux_bad_header:
     mov esi, msg_bad_header
     jmp panic
@@ -121,10 +133,8 @@ linux_initrd_overlap:
     mov esi, msg_initrd_overlap
     jmp panic
 
-msg_too_old:
-    .asciz "linux: the bzImage uses boot protocol older than 2.02, which qboot-fw does not support"
-msg_zimage:
-    .asciz "linux: a zImage (not LOADED_HIGH) cannot be booted; build a bzImage"
+msg_cmdline_long:
+    .asciz "linux: the command line is longer than the kernel's cmdline_size; it was cut there"
 msg_bad_header:
     .asciz "linux: the setup header claims to be longer than the boot_params page"
 msg_initrd_overlap:
