@@ -54,9 +54,9 @@ linux_probe:
     mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
 
-    ; the command line, at cmd_line_ptr.  QEMU checked it against cmdline_size (2.06+), so
-    ; with DMA one transfer of cmdline_size + 1 bytes takes it whole (QEMU zero-fills the
-    ; rest of the room it set aside); otherwise ask for its size first.
+    ; the command line, at cmd_line_ptr.  With DMA one transfer of cmdline_size + 1 bytes
+    ; (2.06+) takes it (fw_cfg zero-fills reads past the item's end); otherwise ask for its
+    ; size first.  The range is checked like every load: the size is the kernel's word.
     mov edi, [linux_zero_page + LINUX_HDR_CMD_LINE_PTR]
     test edi, edi
     jz linux_no_cmdline
@@ -73,13 +73,17 @@ linux_cmdline_size:
     mov edi, [linux_zero_page + LINUX_HDR_CMD_LINE_PTR]
     jecxz linux_no_cmdline
 linux_cmdline_read:
+    call load_check
     mov eax, (FW_CFG_CMDLINE_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
     ; longer than cmdline_size (QEMU does not check): cut it there, as boot.rst allows
     ; ("cmdline_size ... the maximum size of the command line without the terminating
     ; zero"), and say so.  Before 2.06 there is no cmdline_size: the line is taken whole.
+    ; Only a transfer longer than cmdline_size can hold a line that is too long.
     cmp word ptr [linux_zero_page + LINUX_HDR_VERSION], LINUX_PROTOCOL_CMDLINE_SIZE
     jb linux_no_cmdline
+    cmp ecx, [linux_zero_page + LINUX_HDR_CMDLINE_SIZE]
+    jbe linux_no_cmdline
     add edi, [linux_zero_page + LINUX_HDR_CMDLINE_SIZE]
     cmp byte ptr [edi], 0
     jne linux_cmdline_long
