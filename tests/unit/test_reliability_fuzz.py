@@ -157,24 +157,25 @@ NAMES = st.one_of(st.text(min_size=0, max_size=60), st.sampled_from(
 
 @FUZZ
 @given(files=st.lists(st.tuples(NAMES, st.binary(max_size=64)), max_size=300),
-       count=st.one_of(st.none(), st.integers(0, 1 << 32)))
-def test_fuzz_fw_cfg_directory(files, count):
+       count=st.one_of(st.none(), st.integers(0, (1 << 32) - 1)), pick=st.integers(0, 299))
+def test_fuzz_fw_cfg_directory(files, count, pick):
     fw = WatchedFwCfg()
     fw.add_file("etc/e820", e820((0, RAM_TOP, 1)))
     for name, data in files:
-        try:
-            fw.add_file(name.encode("utf-8", "replace")[:56].decode("utf-8", "ignore"), data)
-        except Exception:
-            continue
+        name = name.encode("utf-8", "replace")[:55].decode("utf-8", "ignore").split("\0")[0]
+        if name:
+            fw.add_file(name, data)
     if count is not None:                                       # a directory that lies
-        fw.items[0x19][0:4] = struct.pack(">I", count & 0xFFFFFFFF)
-    out = run(rom(), fw, ("fw_cfg_init", "e820_init", "alloc_init"),
-              lambda m: [])
-    if out.panic is None:
-        m = out.m
-        r = m.call("fw_cfg_find", esi=m.sym("name_e820") if "name_e820" in m.symbols else
-                   m.sym("acpi_rsdp"))
-        assert r.regs["eax"] <= 0xFFFF
+        fw.items[0x19][0:4] = struct.pack(">I", count)
+    out = run(rom(), fw, ("fw_cfg_init", "e820_init", "alloc_init"), lambda m: [])
+    if out.panic is None and count is None:
+        # every file the firmware's directory buffer holds is found by name
+        names = list(fw.files)
+        name = names[pick % len(names)]
+        scratch = 0x7000
+        out.m.write(scratch, name.encode() + b"\0")
+        r = out.m.call("fw_cfg_find", esi=scratch)
+        assert (r.regs["eax"], r.regs["ecx"]) == (fw.files[name], len(fw.file(name)))
 
 
 # -- the ACPI table loader -----------------------------------------------------------------
