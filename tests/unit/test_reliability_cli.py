@@ -160,3 +160,14 @@ def test_concurrent_builds_to_one_output_leave_a_matching_unit(tmp_path):
         assert rom in elf                                  # the ELF holds the same ROM
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bios.bin", "bios.bin.elf",
                                                           "bios.bin.toml"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-o", "nodir/bios.bin"], "cannot write nodir/bios.bin: directory nodir does not exist"),
+    (["--option", "linux.checks=maybe", "-o", "bios.bin"],
+     "linux: checks must be on or off, not 'maybe'"),
+])
+def test_more_bad_arguments(tmp_path, args, message):
+    r = qboot("build", *args, cwd=tmp_path)
+    one_line_error(r, message)
+    assert list(tmp_path.iterdir()) == []
