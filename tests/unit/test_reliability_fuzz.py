@@ -308,3 +308,45 @@ def test_fuzz_linux_setup_header(header, kernel, cmdline):
                                      "core_reserve", "kernel_check", "linux_probe"),
               owned, stop_at=(KERNEL_ADDR,))
     assert out.panic is not None or out.result.entered == KERNEL_ADDR   # HdrS: ours
+
+
+# -- PVH: what QEMU serves for an ELF with a PVH note ----------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def pvh_rom():
+    return build(Selection(board="q35", loaders=["pvh"])).linked
+
+
+PVH_ENTRY = 0x200000
+
+
+@FUZZ
+@given(cmdline=st.one_of(st.binary(max_size=300), st.integers(0, (1 << 32) - 1)),
+       initrd=st.tuples(st.one_of(st.integers(0, 4096), st.integers(0, (1 << 32) - 1)),
+                        st.one_of(st.just(0x800000), st.integers(0, (1 << 32) - 1))))
+def test_fuzz_pvh_items(cmdline, initrd):
+    """The command line's size (or a FW_CFG_CMDLINE_SIZE that lies about it) and the
+    initrd's size and address as QEMU's items give them."""
+    fw = WatchedFwCfg()
+    fw.add_file("etc/e820", e820((0, RAM_TOP, 1)))
+    fw.add_file("genroms/pvh.bin", b"")
+    fw.add_u32(0x10, PVH_ENTRY)                                 # FW_CFG_KERNEL_ENTRY
+    fw.add_u32(0x08, 4096)                                      # FW_CFG_KERNEL_SIZE
+    if isinstance(cmdline, bytes):
+        fw.add_u32(0x14, len(cmdline) + 1)
+        fw.add_item(0x15, cmdline + b"\0")
+    else:
+        fw.add_u32(0x14, cmdline)
+        fw.add_item(0x15, b"short\0")
+    size, addr = initrd
+    if size:
+        fw.add_u32(0x0B, size)
+        fw.add_u32(0x0A, addr)
+        fw.add_item(0x12, bytes(min(size, 4096)))
+
+    def owned(m):
+        return [*zones(m), (addr, addr + size)]
+    out = run(pvh_rom(), fw, ("fw_cfg_init", "e820_init", "alloc_init", "core_reserve",
+                              "acpi_load", "kernel_check", "pvh_probe"), owned,
+              stop_at=(PVH_ENTRY,))
+    assert out.panic is not None or out.result.entered == PVH_ENTRY
