@@ -291,6 +291,9 @@ def check_outputs(out: Path, inputs=()) -> None:
                              f"to the ROM's name); choose a shorter -o")
         if path.is_dir():
             raise QbootError(f"cannot write {path}: it is a directory; choose another -o")
+        if path.exists() and not path.is_file():    # a device, a FIFO: never replace it
+            raise QbootError(f"cannot write {path}: it is not a regular file; choose "
+                             f"another -o")
         for given in inputs:
             if given and _same_file(path, Path(given)):
                 raise QbootError(f"cannot write {path}: it is the build's input {given}; "

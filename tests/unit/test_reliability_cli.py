@@ -164,6 +164,7 @@ def test_concurrent_builds_to_one_output_leave_a_matching_unit(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["-o", "nodir/bios.bin"], "cannot write nodir/bios.bin: directory nodir does not exist"),
+    (["-o", "/dev/null"], "cannot write /dev/null: it is not a regular file"),
     (["--option", "linux.checks=maybe", "-o", "bios.bin"],
      "linux: checks must be on or off, not 'maybe'"),
 ])
