@@ -32,7 +32,30 @@ e820_init:
     xor eax, eax
     xor edx, edx
     mov ebx, E820_RAM
-    jmp e820_add
+    call e820_add
+    ; the carving keeps the map free of overlaps only for the ranges the firmware adds:
+    ; refuse an etc/e820 whose own entries overlap (found by fuzzing; QEMU writes none)
+    mov esi, e820_map
+    mov ecx, [e820_count]
+e820_check_next:
+    dec ecx
+    jle e820_checked
+    mov eax, [esi + E820_BASE]
+    mov edx, [esi + E820_BASE + 4]
+    add eax, [esi + E820_LENGTH]
+    adc edx, [esi + E820_LENGTH + 4]
+    jc e820_overlap
+    add esi, E820_ENTRY_SIZE
+    cmp edx, [esi + E820_BASE + 4]
+    ja e820_overlap
+    jb e820_check_next
+    cmp eax, [esi + E820_BASE]
+    jbe e820_check_next
+e820_overlap:
+    mov esi, msg_e820_overlap
+    jmp panic
+e820_checked:
+    ret
 no_e820:
     mov esi, msg_no_e820
     jmp panic
@@ -286,5 +309,7 @@ msg_no_e820:
     .asciz "QEMU's fw_cfg has no etc/e820 memory map (QEMU older than 1.7 is not supported)"
 msg_e820_big:
     .asciz "etc/e820 has more entries than E820_MAX"
+msg_e820_overlap:
+    .asciz "QEMU's etc/e820 has overlapping entries; the memory map is ambiguous"
 msg_e820_full:
     .asciz "the e820 map is full (E820_MAX entries)"

@@ -43,11 +43,14 @@ def _choose(kind: str, name: str, known: dict):
 def read_recipe(path: Path) -> Selection:
     """Parse a recipe file (docs/recipes.md)."""
     try:
-        data = tomllib.loads(Path(path).read_text())
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise QbootError(f"cannot read recipe {path}: no such file") from None
     except OSError as exc:
         raise QbootError(f"cannot read recipe {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise QbootError(f"recipe {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+                         f"at offset {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise QbootError(f"recipe {path} is not valid TOML: {exc}") from None
     unknown = sorted(set(data) - RECIPE_KEYS)
@@ -249,34 +252,162 @@ def _fragment_entry(p: Placement) -> dict:
             "data": data}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place, with the
-    permissions a plain open() would have given (mkstemp makes files 0600)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+# ---------------------------------------------------------------------------------------
+# Writing the outputs: the ROM, its manifest and its ELF symbol file are one unit.
+
+OUTPUT_SUFFIXES = ("", ".toml", ".elf")   # ROM, manifest, ELF beside it
+
+
+def output_paths(out: Path) -> list[Path]:
+    """The files a build to ``out`` writes: the ROM, ``<out>.toml`` and ``<out>.elf``."""
+    out = Path(out)
+    return [out.with_name(out.name + suffix) for suffix in OUTPUT_SUFFIXES]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def check_outputs(out: Path, inputs=()) -> None:
+    """Refuse, before anything is written, an output that cannot be written as a unit:
+    one that is an input of the build (the recipe), a directory, in a missing directory,
+    or whose name (with ``.toml``/``.elf`` added) is too long for the file system."""
+    out = Path(out)
+    if not out.name or out.name in (".", ".."):
+        raise QbootError(f"cannot write {out}: give a file name, e.g. -o bios.bin")
+    if not out.parent.is_dir():
+        raise QbootError(f"cannot write {out}: directory {out.parent} does not exist")
+    try:
+        name_max = os.pathconf(out.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    for path in output_paths(out):
+        if len(os.fsencode(path.name)) > name_max:
+            raise QbootError(f"cannot write {path}: the name is longer than the {name_max} "
+                             f"bytes the file system allows (qboot-fw adds .toml and .elf "
+                             f"to the ROM's name); choose a shorter -o")
+        if path.is_dir():
+            raise QbootError(f"cannot write {path}: it is a directory; choose another -o")
+        if path.exists() and not path.is_file():    # a device, a FIFO: never replace it
+            raise QbootError(f"cannot write {path}: it is not a regular file; choose "
+                             f"another -o")
+        for given in inputs:
+            if given and _same_file(path, Path(given)):
+                raise QbootError(f"cannot write {path}: it is the build's input {given}; "
+                                 f"choose another -o")
+
+
+def _temporary(directory: Path, data: bytes) -> str:
+    """``data`` in a new file of ``directory`` with a short name of its own (so that a
+    long output name still fits), with the permissions a plain open() would have given
+    (mkstemp makes files 0600); flushed to disk."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".qboot-fw-", suffix=".tmp")
     try:
         umask = os.umask(0)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
+            fh.flush()
+            os.fsync(fh.fileno())
     except BaseException:
         os.unlink(tmp)
         raise
+    return tmp
 
 
-def write(result: Result, out: Path) -> Path:
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _install(pairs: list[tuple[str, Path]]) -> None:
+    """Rename each temporary onto its final name, in order; if one rename fails, put back
+    the files the earlier renames replaced (kept as hard links beforehand) and remove the
+    ones they created, so that the outputs are all new or all as they were."""
+    backups: dict[Path, str | None] = {}
+    try:
+        for _, final in pairs:
+            backups[final] = None
+            if final.exists():
+                keep = tempfile.mktemp(dir=final.parent, prefix=".qboot-fw-", suffix=".old")
+                try:
+                    os.link(final, keep)
+                    backups[final] = keep
+                except OSError:
+                    pass  # no hard links here: the unit is still written in one pass
+        done: list[Path] = []
+        try:
+            for tmp, final in pairs:
+                os.replace(tmp, final)
+                done.append(final)
+        except BaseException:
+            for final in reversed(done):
+                if backups[final]:
+                    os.replace(backups[final], final)
+                    backups[final] = None
+                else:
+                    _unlink_quietly(final)
+            raise
+    finally:
+        for keep in backups.values():
+            if keep:
+                _unlink_quietly(keep)
+
+
+class _OutputLock:
+    """An exclusive lock (flock) on the output's directory for the moment the three files
+    are renamed in, so that concurrent builds to the same -o install whole units."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.fd = -1
+
+    def __enter__(self):
+        import fcntl
+        try:
+            self.fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError:
+            pass  # a file system without flock: the rename order alone must do
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd >= 0:
+            os.close(self.fd)   # releases the lock
+
+
+def write(result: Result, out: Path, inputs=()) -> Path:
     """Write the ROM, ``<out>.toml`` (the manifest) and ``<out>.elf`` (its symbols at their
-    run-time addresses, for gdb) beside it; on failure none is left half-written."""
+    run-time addresses, for gdb) as one unit: all three go to temporaries first, then are
+    renamed in under a lock on the output directory, ROM last; on any failure the previous
+    files stay as they were and a QbootError names the file and the reason.  ``inputs``
+    (the recipe) may not be among the outputs."""
     out = Path(out)
-    if not out.parent.is_dir():
-        raise QbootError(f"cannot write {out}: directory {out.parent} does not exist")
-    if out.is_dir():
-        raise QbootError(f"cannot write {out}: it is a directory; give a file name")
-    man = out.with_name(out.name + ".toml")
-    text = tomli_w.dumps(result.manifest).encode()
-    image = elf.rom_elf(result.rom, result.manifest)
-    _atomic_write(out, result.rom)
-    _atomic_write(man, text)
-    _atomic_write(out.with_name(out.name + ".elf"), image)
+    check_outputs(out, inputs)
+    rom_path, man, elf_path = output_paths(out)
+    contents = [(man, tomli_w.dumps(result.manifest).encode()),
+                (elf_path, elf.rom_elf(result.rom, result.manifest)),
+                (rom_path, result.rom)]
+    temps: list[str] = []
+    current, installed = out, False
+    try:
+        for current, data in contents:
+            temps.append(_temporary(out.parent, data))
+        with _OutputLock(out.parent):
+            _install(list(zip(temps, (path for path, _ in contents))))
+        installed = True
+    except OSError as exc:
+        failed = exc.filename2 if temps and len(temps) == len(contents) else current
+        raise QbootError(f"cannot write {failed or current}: {exc.strerror or exc}; "
+                         f"no output was changed") from None
+    finally:
+        if not installed:
+            for tmp in temps:
+                _unlink_quietly(tmp)
     return man

@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .build import Selection, build, read_recipe, write
+from .build import Selection, build, check_outputs, read_recipe, write
 from .errors import QbootError
 from .plugins import registry
 
@@ -21,6 +21,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def fail(message: str) -> None:
     typer.echo(f"qboot-fw: error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def warn_problems(reg) -> None:
+    """One warning line per installed plugin that was skipped (qbootcore.plugins)."""
+    for problem in reg.problems:
+        typer.echo(f"qboot-fw: warning: {problem}", err=True)
 
 
 def make_selection(recipe: Optional[Path] = None, board: Optional[str] = None,
@@ -63,12 +69,15 @@ def build_cmd(
 ) -> None:
     """Build a ROM.  Command-line choices override the recipe's."""
     try:
-        sel = make_selection(recipe, board, loader, plugin, assembler, option)
         if output is None:
             fail("no output file; add -o bios.bin")
+        inputs = [recipe] if recipe else []
+        check_outputs(output, inputs)       # before the build: nothing to undo
+        sel = make_selection(recipe, board, loader, plugin, assembler, option)
         start = time.perf_counter()
+        warn_problems(registry())
         result = build(sel)
-        manifest = write(result, output)
+        manifest = write(result, output, inputs)
     except QbootError as exc:
         fail(str(exc))
         return
@@ -88,6 +97,7 @@ def list_cmd() -> None:
     except QbootError as exc:
         fail(str(exc))
         return
+    warn_problems(reg)
     for title, items in (("boards", reg.boards), ("loaders", reg.loaders),
                          ("plugins", reg.features), ("assemblers", reg.assemblers)):
         typer.echo(f"{title}:")

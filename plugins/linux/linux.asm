@@ -20,10 +20,14 @@ linux_probe:
     call fw_cfg_read
     cmp dword ptr [linux_zero_page + LINUX_HDR_MAGIC], LINUX_MAGIC_HDRS
     jne linux_not_mine
+    ; a kernel without the 32-bit entry this loader uses (linux_real.asm runs its real-mode
+    ; setup code when the ROM has bios16, linux_no_real.asm refuses it otherwise)
     cmp word ptr [linux_zero_page + LINUX_HDR_VERSION], LINUX_PROTOCOL_MIN
-    jb linux_too_old
+    jb linux_needs_real
     test byte ptr [linux_zero_page + LINUX_HDR_LOADFLAGS], LINUX_LOADED_HIGH
-    jz linux_zimage
+    jz linux_needs_real
+    cmp dword ptr [linux_zero_page + LINUX_HDR_CODE32_START], 0
+    je linux_needs_real
     ; boot_params: everything but the setup header is zero (boot.rst, "32-bit Boot
     ; Protocol": the loader fills struct boot_params, starting from a zeroed one)
     mov edi, linux_zero_page
@@ -42,15 +46,16 @@ linux_probe:
     call fw_cfg_read_item
     mov [linux_kernel_addr], eax
     mov [linux_zero_page + LINUX_HDR_CODE32_START], eax
-    mov edi, eax
+    call linux_check_header
+    mov edi, [linux_kernel_addr]
     mov ecx, [kernel_size]
     call load_check
     mov eax, FW_CFG_KERNEL_DATA
     call fw_cfg_read
 
-    ; the command line, at cmd_line_ptr.  QEMU checked it against cmdline_size (2.06+), so
-    ; with DMA one transfer of cmdline_size + 1 bytes takes it whole (QEMU zero-fills the
-    ; rest of the room it set aside); otherwise ask for its size first.
+    ; the command line, at cmd_line_ptr.  With DMA one transfer of cmdline_size + 1 bytes
+    ; (2.06+) takes it (fw_cfg zero-fills reads past the item's end); otherwise ask for its
+    ; size first.  The range is checked like every load: the size is the kernel's word.
     mov edi, [linux_zero_page + LINUX_HDR_CMD_LINE_PTR]
     test edi, edi
     jz linux_no_cmdline
@@ -67,8 +72,20 @@ linux_cmdline_size:
     mov edi, [linux_zero_page + LINUX_HDR_CMD_LINE_PTR]
     jecxz linux_no_cmdline
 linux_cmdline_read:
+    call load_check
     mov eax, FW_CFG_CMDLINE_DATA
     call fw_cfg_read
+    ; longer than cmdline_size (QEMU does not check): cut it there, as boot.rst allows
+    ; ("cmdline_size ... the maximum size of the command line without the terminating
+    ; zero"), and say so.  Before 2.06 there is no cmdline_size: the line is taken whole.
+    ; Only a transfer longer than cmdline_size can hold a line that is too long.
+    cmp word ptr [linux_zero_page + LINUX_HDR_VERSION], LINUX_PROTOCOL_CMDLINE_SIZE
+    jb linux_no_cmdline
+    cmp ecx, [linux_zero_page + LINUX_HDR_CMDLINE_SIZE]
+    jbe linux_no_cmdline
+    add edi, [linux_zero_page + LINUX_HDR_CMDLINE_SIZE]
+    cmp byte ptr [edi], 0
+    jne linux_cmdline_long
 linux_no_cmdline:
 
     ; the initrd, at ramdisk_image (QEMU honoured initrd_addr_max); it must not cover the
@@ -107,12 +124,11 @@ linux_no_initrd:
 
 linux_not_mine:
     ret
-linux_too_old:
-    mov esi, msg_too_old
-    jmp panic
-linux_zimage:
-    mov esi, msg_zimage
-    jmp panic
+linux_cmdline_long:
+    mov byte ptr [edi], 0
+    mov esi, msg_cmdline_long
+    call warn
+    jmp linux_no_cmdline
 linux_bad_header:
     mov esi, msg_bad_header
     jmp panic
@@ -120,10 +136,8 @@ linux_initrd_overlap:
     mov esi, msg_initrd_overlap
     jmp panic
 
-msg_too_old:
-    .asciz "linux: the bzImage uses boot protocol older than 2.02, which qboot-fw does not support"
-msg_zimage:
-    .asciz "linux: a zImage (not LOADED_HIGH) cannot be booted; build a bzImage"
+msg_cmdline_long:
+    .asciz "linux: the command line is longer than the kernel's cmdline_size; it was cut there"
 msg_bad_header:
     .asciz "linux: the setup header claims to be longer than the boot_params page"
 msg_initrd_overlap:

@@ -2,12 +2,13 @@
 ; asks the BIOS for the memory map (INT 15h E820, served by the bios16 plugin from the
 ; firmware's e820 map) and switches to protected mode itself.  For old kernels and other
 ; real-mode payloads that use the Linux boot protocol.
-; In: [linux_kernel_addr] loaded; the setup header checked by linux_probe.  Does not return.
+; In: the protected-mode kernel, command line and initrd loaded, the handoff steps run;
+; linux_zero_page holds the setup header.  Does not return.
 
 .bss linux_rm_block, RM_SIZE, 4
 
-.global linux_enter
-linux_enter:
+.global linux_enter_real
+linux_enter_real:
     ; the whole setup, where QEMU chose (FW_CFG_SETUP_ADDR: 0x10000 for protocol 2.02+),
     ; with QEMU's header edits (cmd_line_ptr, heap_end_ptr, ramdisk)
     mov eax, FW_CFG_SETUP_ADDR

@@ -22,7 +22,9 @@ pvh_probe:
     mov eax, FW_CFG_CMDLINE_SIZE
     call fw_cfg_read_item
     mov ebx, eax
-    lea ecx, [eax + HVM_START_INFO_SIZE + HVM_MODLIST_ENTRY_SIZE + E820_MAX * HVM_MEMMAP_ENTRY_SIZE]
+    mov ecx, eax
+    add ecx, HVM_START_INFO_SIZE + HVM_MODLIST_ENTRY_SIZE + E820_MAX * HVM_MEMMAP_ENTRY_SIZE
+    jc pvh_cmdline_huge             ; a size that wraps (found by fuzzing)
     mov edx, PVH_INFO_ALIGN
     call alloc_high
     mov [pvh_info], edi
@@ -99,8 +101,13 @@ pvh_not_mine:
 pvh_initrd_overlap:
     mov esi, msg_pvh_initrd_overlap
     jmp panic
+pvh_cmdline_huge:
+    mov esi, msg_pvh_cmdline_huge
+    jmp panic
 
 name_genroms_pvh:
     .asciz "genroms/pvh.bin"
 msg_pvh_initrd_overlap:
     .asciz "pvh: QEMU placed the initrd over the firmware's table zone; use a smaller -initrd or more -m"
+msg_pvh_cmdline_huge:
+    .asciz "pvh: fw_cfg gives a command line size larger than memory"

@@ -19,10 +19,11 @@ def register(app) -> None:
             None, help="only this fragment, or this label up to the next global one"),
     ) -> None:
         """Disassemble the ROM (or one symbol) with symbol names."""
-        from .. import romtools
+        from .. import manifest_schema, romtools
 
         try:
             rom_bytes, manifest = romtools.load(rom)
+            manifest_schema.check(manifest, len(rom_bytes), romtools.manifest_path(rom))
             lines = list(romtools.listing(rom_bytes, manifest, symbol))
         except QbootError as exc:
             typer.echo(f"qboot-fw: error: {exc}", err=True)

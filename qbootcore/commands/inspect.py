@@ -40,10 +40,11 @@ def register(app) -> None:
         top: int = typer.Option(5, "--top", help="fragments listed per plugin"),
     ) -> None:
         """Regions (addresses, used and free bytes) and the largest fragments by plugin."""
-        from .. import romtools
+        from .. import manifest_schema, romtools
 
         try:
-            _, manifest = romtools.load(rom)
+            rom_bytes, manifest = romtools.load(rom)
+            manifest_schema.check(manifest, len(rom_bytes), romtools.manifest_path(rom))
             report = romtools.summary(manifest, top)
         except QbootError as exc:
             typer.echo(f"qboot-fw: error: {exc}", err=True)

@@ -50,11 +50,12 @@ class Result:
 
 class Machine:
     def __init__(self, linked, fw_cfg: FwCfg | None = None, ram_size: int = RAM_SIZE,
-                 devices: tuple = ()):
+                 devices: tuple = (), cpu: int | None = None):
         """``devices``: more simulated devices, asked first for every port access
         (``port_read(port, size)`` -> value or None, ``port_write(port, size, value)`` ->
         handled) and MMIO access in MMIO_WINDOWS (``mmio_read(address, size)`` -> value or
-        None, ``mmio_write(address, size, value)`` -> handled); None/False: not theirs."""
+        None, ``mmio_write(address, size, value)`` -> handled); None/False: not theirs.
+        ``cpu``: a unicorn CPU model (``unicorn.x86_const.UC_CPU_X86_*``) for CPUID."""
         self.linked = linked
         self.devices = tuple(devices)
         self.symbols = linked.symbols
@@ -65,6 +66,8 @@ class Machine:
         self._uart_lcr = 0
         self.accesses: list[Access] = []
         uc = self.uc = Uc(UC_ARCH_X86, UC_MODE_32)
+        if cpu is not None:
+            uc.ctl_set_cpu_model(cpu)
         uc.mem_map(0, ram_size)
         uc.mem_map(HIGH_ALIAS, ROM_SIZE)
         uc.mem_write(HIGH_ALIAS, linked.rom)

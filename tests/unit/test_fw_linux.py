@@ -23,6 +23,10 @@ def setup_header(version=0x020F, loadflags=0x01, initrd_size=0x3000):
     struct.pack_into("<II", page, 0x218, INITRD_ADDR if initrd_size else 0, initrd_size)
     struct.pack_into("<I", page, 0x228, CMDLINE_ADDR)
     struct.pack_into("<I", page, 0x238, 2047)            # cmdline_size
+    struct.pack_into("<I", page, 0x1F4, (5000 + 15) // 16)   # syssize: the kernel below
+    struct.pack_into("<IB", page, 0x230, 0x200000, 1)   # kernel_alignment, relocatable
+    page[0x236:0x238] = b"\0\0"                          # xloadflags: a 32-bit kernel
+    struct.pack_into("<QI", page, 0x258, 0x1000000, 0x400000)  # pref_address, init_size
     return bytes(page[:0x1000])
 
 
@@ -84,8 +88,8 @@ def test_not_a_bzimage_returns_to_try_the_next_loader(emu):
 
 
 @pytest.mark.parametrize("header,reason", [
-    (setup_header(version=0x0201), "older than 2.02"),
-    (setup_header(loadflags=0), "zImage"),
+    (setup_header(version=0x0201), "boot protocol < 2.02.*--plugin bios16"),
+    (setup_header(loadflags=0), "zImage.*--plugin bios16"),
 ])
 def test_unsupported_kernels_are_refused_with_a_reason(emu, header, reason):
     with pytest.raises(Panic, match=reason):
