@@ -169,6 +169,9 @@ def _checked_items(result, kind: type, noun: str, origin: Origin, hook: str) -> 
             item = dataclasses.replace(
                 item, fragments=_check_fragments(item.fragments, origin, item.name),
                 steps=_check_steps(item.steps, origin, item.name))
+        elif isinstance(item, Tracer):
+            item = dataclasses.replace(item, report=_guard(item.report, origin,
+                                                           f"{item.name}.report()"))
         else:
             item = dataclasses.replace(item, factory=_guard(item.factory, origin,
                                                             f"{item.name}.factory()"))
