@@ -294,6 +294,23 @@ class Board(Component):
 
 
 @dataclass(frozen=True)
+class KernelFormat:
+    """How QEMU shows that the ``-kernel`` it loaded is in a loader's format: it names, as
+    fw_cfg files ``genroms/<rom>.bin``, the option ROM it would boot the kernel with under
+    its own BIOS (QEMU hw/i386/x86.c, x86_load_linux).  The core generates, from every
+    installed loader's formats, the table that lets a ROM without the right loader say what
+    QEMU found ("no loader in this ROM boots the kernel: QEMU found a multiboot kernel
+    (loader: multiboot)"); a loader of the build may test for its own files in its probe
+    with ``kernel_format_present`` and the generated list ``kernel_format_files_<loader>``.
+    """
+
+    #: what the message calls a kernel of this format, e.g. "a multiboot kernel"
+    name: str
+    #: the fw_cfg files QEMU creates for such a kernel (any one of them is enough)
+    fw_cfg_files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Loader(Component):
     """A boot protocol.  ``probe`` is a ``.global`` 32-bit routine called in the ``boot``
     stage, in the order loaders were given: it returns (preserving nothing but ESP/EBP) when
@@ -303,6 +320,8 @@ class Loader(Component):
 
     #: the ``.global`` probe routine (see above)
     probe: str = ""
+    #: the kernel formats it boots, for the "no loader for this kernel" message
+    formats: tuple[KernelFormat, ...] = ()
 
 
 @dataclass(frozen=True)

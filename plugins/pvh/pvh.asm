@@ -10,9 +10,8 @@
 ; Clobbers: everything but EBP and ESP when it returns.
 .global pvh_probe
 pvh_probe:
-    mov esi, name_genroms_pvh
-    call fw_cfg_find
-    test eax, eax
+    mov esi, kernel_format_files_pvh            ; generated from Loader.formats
+    call kernel_format_present
     jz pvh_not_mine
     mov eax, FW_CFG_KERNEL_ENTRY
     call fw_cfg_read_item
@@ -100,7 +99,5 @@ pvh_initrd_overlap:
     mov esi, msg_pvh_initrd_overlap
     jmp panic
 
-name_genroms_pvh:
-    .asciz "genroms/pvh.bin"
 msg_pvh_initrd_overlap:
     .asciz "pvh: QEMU placed the initrd over the firmware's table zone; use a smaller -initrd or more -m"
