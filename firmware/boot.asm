@@ -135,4 +135,4 @@ msg_no_loader_3:
 msg_load_not_ram:
     .asciz "QEMU placed part of the kernel, initrd or command line in memory the e820 map does not describe as RAM (a reserved or persistent-memory range?)"
 msg_load_overlap:
-    .asciz "the kernel asks to be loaded over the firmware's working memory (0x30000-0x4ffff)"
+    .asciz "the kernel asks to be loaded over the firmware's working memory (its bss region and stack)"
