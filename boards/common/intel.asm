@@ -21,6 +21,17 @@ board_fseg_fill:
     rep movsd
     ret
 
+; board_pci_ready: the last of an Intel board's chipset steps: the IRQs of the PIRQs are
+; level-triggered (ELCR2; intel.inc), and the board's PCI host description is published for
+; the pci feature (board_pci_host, boards/common).  One device access.
+; In: AL = the ELCR2 level bits, ESI = the PCI host description.  Clobbers: EDX.
+.global board_pci_ready
+board_pci_ready:
+    mov dx, ELCR2_PORT
+    out dx, al
+    mov [board_pci_host], esi
+    ret
+
 ; board_pirq_irq: the ISA IRQ a PIRQ link is routed to, from the value the board wrote to
 ; the chipset's route registers (one IRQ per byte, PIRQA in the lowest: PIIX3 PIRQRC[A:D],
 ; ICH9 PIRQ[A-D]_ROUT; intel.inc).  The tail of each board's PCI_HOST_IRQ routine.

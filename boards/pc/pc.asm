@@ -40,12 +40,9 @@ pc_init:
     mov al, PIIX4_SMBHSTCFG_EN_IRQ9
     mov dx, PIIX4_SMBHSTCFG_DATA
     out dx, al
-    ; the PIRQs' IRQs are level-triggered (intel.inc)
-    mov dx, ELCR2_PORT
     mov al, BOARD_ELCR2_LEVEL
-    out dx, al
-    mov dword ptr [board_pci_host], pc_pci_host
-    ret
+    mov esi, pc_pci_host
+    jmp board_pci_ready
 
 ; pc_config_write32: In: ESI = CONFIG_ADDRESS (enable bit set), EAX = dword.
 ; Clobbers: EDX.

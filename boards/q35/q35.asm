@@ -22,12 +22,9 @@ q35_init:
     mov byte ptr [ICH9_LPC_MMCFG + ICH9_LPC_ACPI_CTRL], ICH9_ACPI_CTRL_ACPI_EN
     mov dword ptr [ICH9_LPC_MMCFG + ICH9_LPC_PIRQA_ROUT], BOARD_PIRQ_ROUTE
     mov dword ptr [ICH9_LPC_MMCFG + ICH9_LPC_PIRQE_ROUT], BOARD_PIRQ_ROUTE
-    ; the PIRQs' IRQs are level-triggered (intel.inc)
-    mov dx, ELCR2_PORT
     mov al, BOARD_ELCR2_LEVEL
-    out dx, al
-    mov dword ptr [board_pci_host], q35_pci_host
-    ret
+    mov esi, q35_pci_host
+    jmp board_pci_ready
 
 ; q35_reserve (step, stage reserve): the MMCONFIG window is not RAM.
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
