@@ -116,7 +116,8 @@ def resolve(sel: Selection, reg: Registry | None = None) -> Resolved:
     backend = _choose("assembler", sel.assembler, reg.assemblers)
     options = typed_options([board, *loaders, *features], sel.options)
     ctx = BuildContext(board=board.name, loaders=tuple(l.name for l in loaders),
-                       plugins=tuple(f.name for f in features), options=options)
+                       plugins=tuple(f.name for f in features), options=options,
+                       machines=board.machines)
     reg.manager.hook.qboot_build_started(ctx=ctx)
     return Resolved(board, loaders, features, backend.factory(), ctx, dict(reg.boards),
                     dict(reg.loaders))

@@ -203,6 +203,8 @@ class BuildContext:
     #: component name -> option name -> typed value (converted by the core, defaults
     #: filled in; an option without default that the build did not give is absent)
     options: Mapping[str, Mapping[str, object]]
+    #: the QEMU machine types the selected board runs on (``Board.machines``)
+    machines: tuple[str, ...] = ()
 
     def options_for(self, name: str) -> Mapping[str, object]:
         """The typed options of component ``name`` (see :class:`Option`)."""

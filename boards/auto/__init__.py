@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qbootcore import hookimpl
+from qbootcore.build import DEFAULTS
 from qbootcore.model import STAGES, Board, Fragment, Step
 
 NAME = "auto"
@@ -111,12 +112,15 @@ def auto_board(members: tuple[Board, ...]) -> Board:
                   for stage, order in _groups(members, ctx)))
 
     names = ", ".join(m.name for m in members)
+    # qboot-fw run boots the first machine type: that of the default board (q35) if it is in
+    machines = _unique(t for m in members for t in m.machines)
+    machines = tuple(sorted(machines, key=lambda t: t != DEFAULTS["board"]))
     return Board(
         name=NAME,
         description=f"one ROM for {names or 'no board'}: detects the machine by its host "
                     "bridge at run time and runs that board's steps (every member's code is "
                     "in the ROM); PCI walk off, --plugin pci as for each",
-        machines=_unique(t for m in members for t in m.machines),
+        machines=machines,
         fragments=fragments,
         constants=_unique(c for m in members for c in m.constants),
         steps=steps,

@@ -88,3 +88,10 @@ class NoPci:
 
     def port_write(self, port, size, value):
         return port == 0xCF8
+
+
+def test_a_variant_keeps_the_mp_tables_pci_routing(reg):
+    """mptable picks its routing from the board's machine types, not from its name."""
+    rom = build(Selection(board="pc_alt"), reg)
+    kind = next(p for p in rom.linked.placements if p.fragment.name == "mptable_pci_kind")
+    assert "pci_routing = board" in kind.fragment.source
