@@ -6,7 +6,7 @@ import hashlib
 import os
 import tempfile
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import tomli_w
@@ -82,10 +82,18 @@ class Resolved:
     features: list[Component]
     assembler: object
     ctx: BuildContext
+    #: every installed board, for the machine table (wrong-machine panic)
+    boards: dict[str, Board] = field(default_factory=dict)
+    #: every installed loader, for the kernel formats table ("no loader" panic)
+    all_loaders: dict[str, Loader] = field(default_factory=dict)
 
     @property
     def components(self) -> list[Component]:
         return [self.board, *self.features, *self.loaders]
+
+    def parts(self, comp: Component) -> list[Component]:
+        """``comp`` and, for the board, the shared code it brings (emitted once)."""
+        return [comp, *(comp.shared if comp is self.board else ())]
 
 
 def resolve(sel: Selection, reg: Registry | None = None) -> Resolved:
@@ -109,20 +117,42 @@ def resolve(sel: Selection, reg: Registry | None = None) -> Resolved:
             features.append(feat)
             wanted += [r for r in feat.requires if r not in wanted]
     backend = _choose("assembler", sel.assembler, reg.assemblers)
-    names = {c.name for c in [board, *loaders, *features]}
-    for key, opts in sel.options.items():
-        comp = next((c for c in [board, *loaders, *features] if c.name == key), None)
-        if comp is None:
-            raise QbootError(f"options for {key!r}, which is not part of this build; "
-                             f"options may name: {', '.join(sorted(names))}")
-        for opt in opts:
-            if opt not in comp.options:
-                valid = ", ".join(comp.options) or "none"
-                raise QbootError(f"{key} has no option {opt!r}; valid options: {valid}")
+    options = typed_options([board, *loaders, *features], sel.options)
     ctx = BuildContext(board=board.name, loaders=tuple(l.name for l in loaders),
-                       plugins=tuple(f.name for f in features), options=dict(sel.options))
+                       plugins=tuple(f.name for f in features), options=options,
+                       machines=board.machines)
     reg.manager.hook.qboot_build_started(ctx=ctx)
-    return Resolved(board, loaders, features, backend.factory(), ctx)
+    return Resolved(board, loaders, features, backend.factory(), ctx, dict(reg.boards),
+                    dict(reg.loaders))
+
+
+def typed_options(components: list[Component], given: dict[str, dict]) -> dict[str, dict]:
+    """The build's options, converted and checked against each component's declarations
+    (:class:`~qbootcore.model.Option`), with defaults filled in: name -> key -> value."""
+    known = {c.name: c for c in components}
+    for key, opts in given.items():
+        if key not in known:
+            raise QbootError(f"options for {key!r}, which is not part of this build; "
+                             f"options may name: {', '.join(sorted(known))}")
+        for opt in opts:
+            if opt not in known[key].options:
+                valid = ", ".join(known[key].options) or "none"
+                raise QbootError(f"{key} has no option {opt!r}; valid options: {valid}")
+    out: dict[str, dict] = {}
+    for comp in components:
+        values = {}
+        for key, opt in comp.options.items():
+            value = given.get(comp.name, {}).get(key)
+            if value is not None:
+                values[key] = opt.convert(value, f"{comp.name}.{key}")
+            elif opt.required:
+                raise QbootError(f"{comp.name} needs option {key} ({opt.help or opt.type.__name__}): "
+                                 f"add [options.{comp.name}] {key} = ... to the recipe or "
+                                 f"--option {comp.name}.{key}=VALUE")
+            elif opt.default is not None:
+                values[key] = opt.convert(opt.default, f"{comp.name}.{key}")
+        out[comp.name] = values
+    return out
 
 
 def init_chain(res: Resolved) -> Fragment:
@@ -130,7 +160,7 @@ def init_chain(res: Resolved) -> Fragment:
     steps = list(firmware.STEPS)
     rank = {}
     for i, comp in enumerate(res.components):
-        for step in comp.steps_for(res.ctx):
+        for step in (s for part in res.parts(comp) for s in part.steps_for(res.ctx)):
             if step.stage not in STAGES:
                 raise QbootError(f"{comp.name}: step {step.symbol} names unknown stage "
                                  f"{step.stage!r}; stages: {', '.join(STAGES)}")
@@ -169,6 +199,56 @@ def init_chain(res: Resolved) -> Fragment:
                     origin="<generated init_chain>")
 
 
+def kernel_formats(res: Resolved) -> Fragment:
+    """The kernel formats every installed loader declares (``Loader.formats``), for
+    ``no_loader_panic`` (firmware/boot.asm): (files, description) pairs ended by 0, and for
+    each loader ``kernel_format_files_<name>`` (``_<i>`` for its format i > 0): the fw_cfg
+    file names, each NUL-terminated, ended by an empty one."""
+    lines = ["; Generated by qboot-fw (qbootcore/build.py:kernel_formats) from the installed",
+             "; loaders' formats.", ".global kernel_formats", "kernel_formats:"]
+    data: list[str] = []
+    for name, loader in res.all_loaders.items():
+        if not loader.formats:
+            continue
+        for i, fmt in enumerate(loader.formats):
+            label = f"kernel_format_files_{name}" + (f"_{i}" if i else "")
+            lines.append(f"    .long {label}, kernel_format_text_{name}_{i}")
+            data += [f".global {label}", f"{label}:"]
+            data += [f'    .asciz "{f}"' for f in fmt.fw_cfg_files] + ["    .byte 0"]
+            data += [f"kernel_format_text_{name}_{i}:", f'    .asciz "{fmt.name} (loader: {name})"']
+    lines += ["    .long 0", *data]
+    return Fragment(name="kernel_formats", region="rodata", source="\n".join(lines) + "\n",
+                    origin="<generated kernel_formats>")
+
+
+def machine_table(res: Resolved) -> Fragment:
+    """The data of ``panic_machine_check`` (firmware/machine.asm): the host bridge ID of the
+    board this ROM is built for, then (ID, description) of every installed board that has
+    one, ended by (0, unknown): a failure on another machine names both."""
+    board, known = res.board, [b for b in res.boards.values()
+                               if b.host_bridge_id is not None and b.name != res.board.name]
+    ident = board.host_bridge_id
+
+    lines = ["; Generated by qboot-fw (qbootcore/build.py:machine_table) from the boards'",
+             "; host_bridge_id: the board built, then the known machines.",
+             ".global machine_table, machine_built", "machine_table:"]
+    if ident is None:
+        lines += [f"    .long 0, 0    ; {board.name}: no host bridge ID, nothing to check",
+                  "machine_built:", "    .byte 0"]
+    else:
+        lines += [f"    .long {ident:#x}, 1    ; {board.name}"]
+        lines += [f"    .long {b.host_bridge_id:#x}, machine_name_{i}"
+                  for i, b in enumerate(known)]
+        lines += ["    .long 0, machine_name_unknown", "machine_built:",
+                  f'    .asciz "this ROM is for board {board.name} but the machine is "']
+        lines += [f'machine_name_{i}:\n    .asciz "{b.name} (host bridge '
+                  f'{b.host_bridge_id:#010x}): build with --board {b.name}"'
+                  for i, b in enumerate(known)]
+        lines += ["machine_name_unknown:", '    .asciz "one no installed board knows"']
+    return Fragment(name="machine_table", region="rodata", source="\n".join(lines) + "\n",
+                    origin="<generated machine_table>")
+
+
 def layout_constants() -> dict[str, int]:
     """``REGION_<NAME>_START``/``_END``: run addresses of each region's bounds, and
     ``ROM_HIGH_ALIAS``/``ROM_FSEG_ALIAS``: where ROM offset 0 appears, so that firmware code
@@ -191,12 +271,14 @@ def build(sel: Selection, reg: Registry | None = None) -> Result:
     res = resolve(sel, reg)
     constants = asm.load_constants(firmware.CONSTANTS, layout_constants())
     for comp in res.components:
-        constants = asm.load_constants(comp.constants, constants)
+        for part in reversed(res.parts(comp)):  # shared constants first: the board uses them
+            constants = asm.load_constants(part.constants, constants)
     frags = firmware.core_fragments()
     for comp in res.components:
-        for f in comp.fragments(res.ctx):
-            frags.append(Fragment(**{**f.__dict__, "owner": comp.name}))
-    frags += [init_chain(res), firmware.stack_fragment(constants["STACK_SIZE"])]
+        for part in res.parts(comp):
+            frags += [replace(f, owner=comp.name) for f in part.fragments(res.ctx)]
+    frags += [init_chain(res), machine_table(res), kernel_formats(res),
+              firmware.stack_fragment(constants["STACK_SIZE"])]
     linked = link(frags, res.assembler, constants)
     return Result(linked.rom, manifest(res, sel, linked), linked)
 
@@ -217,7 +299,7 @@ def manifest(res: Resolved, sel: Selection, linked: Linked) -> dict:
         "loaders": list(res.ctx.loaders),
         "plugins": list(res.ctx.plugins),
         "assembler": sel.assembler,
-        "options": {k: dict(v) for k, v in sel.options.items()},
+        "options": {k: {o: res.ctx.options[k][o] for o in v} for k, v in sel.options.items()},
         "rom_size": len(linked.rom),
         "rom_bytes_used": sum(by_owner.values()),
         "sha256": hashlib.sha256(linked.rom).hexdigest(),

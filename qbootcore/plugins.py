@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.metadata
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +26,11 @@ from .errors import QbootError
 from .model import AssemblerBackend, Board, Component, Feature, Fragment, Loader, Step, Tracer
 
 ENTRY_POINT_GROUP = "qboot_fw"
+#: ``QBOOT_FW_PLUGINS=builtin`` in the environment: load only the plugins qboot-fw itself
+#: ships, not every installed package's (the project's own tests set it, so that an
+#: installed third-party plugin cannot change what they build)
+PLUGINS_ENV = "QBOOT_FW_PLUGINS"
+DISTRIBUTION = "qboot-fw"
 
 #: registration hook -> (what it returns, its noun in messages)
 REGISTRATION_HOOKS = {
@@ -190,16 +196,21 @@ def _entry_points() -> list[tuple[importlib.metadata.EntryPoint, str]]:
     return sorted(out, key=lambda x: (not x[1].startswith("qboot-fw "), x[1], x[0].name))
 
 
-def make_manager(extra: tuple = ()) -> pluggy.PluginManager:
-    """A plugin manager with the core, every installed entry point, and ``extra`` plugins.
+def make_manager(extra: tuple = (), builtin_only: bool | None = None) -> pluggy.PluginManager:
+    """A plugin manager with the core, every installed entry point (only qboot-fw's own when
+    ``builtin_only``, default: ``$QBOOT_FW_PLUGINS == "builtin"``), and ``extra`` plugins.
     Plugins that cannot be loaded or registered are skipped; the manager's
     ``qboot_problems`` lists why."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(core_plugin, name="core")
+    if builtin_only is None:
+        builtin_only = os.environ.get(PLUGINS_ENV) == "builtin"
     problems: list[str] = []
     candidates = []
     for ep, dist in _entry_points():
+        if builtin_only and not dist.startswith(f"{DISTRIBUTION} "):
+            continue
         origin = Origin(ep.name, dist, f"{ep.name} = {ep.value}")
         if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
             continue
@@ -240,6 +251,7 @@ class Registry:
 def build_registry(pm: pluggy.PluginManager) -> Registry:
     problems = list(getattr(pm, "qboot_problems", ()))
     per_plugin: list[tuple[Origin, dict[str, list]]] = []
+    wrappers: list[tuple] = []
     for name, plugin in pm.list_name_plugin():
         origin = getattr(plugin, "origin", Origin(str(name)))
         raw = getattr(plugin, "plugin", plugin)
@@ -251,7 +263,11 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 raise ValueError(f"it implements {unknown[0]}, which is not a qboot-fw hook "
                                  f"(see docs/hooks.md)")
             for hook, (kind, noun) in REGISTRATION_HOOKS.items():
-                if pm.parse_hookimpl_opts(plugin, hook) is None:
+                opts = pm.parse_hookimpl_opts(plugin, hook)
+                if opts is None:
+                    continue
+                if opts.get("wrapper"):     # sees the others' results: called after them
+                    wrappers.append((name, plugin, origin, raw, hook))
                     continue
                 try:
                     result = getattr(raw, hook)()
@@ -269,6 +285,21 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         per_plugin.append((origin, got))
         if isinstance(plugin, _Guarded):
             plugin.components = {item.name for items in got.values() for item in items}
+    for name, plugin, origin, raw, hook in wrappers:
+        try:
+            added = _call_wrapper(raw, hook, [got.get(hook, []) for _, got in per_plugin])
+            items = _checked_items(added, *REGISTRATION_HOOKS[hook], origin, hook)
+        except ValueError as exc:
+            problems.append(f"{origin} was skipped: {exc}; {origin.fix}")
+            pm.unregister(plugin)
+            per_plugin = [(o, g) for o, g in per_plugin if o != origin]
+            continue
+        mine = next((g for o, g in per_plugin if o == origin), None)
+        if mine is None:
+            per_plugin.append((origin, mine := {}))
+        mine.setdefault(hook, []).extend(items)
+        if isinstance(plugin, _Guarded):
+            plugin.components |= {item.name for item in items}
     found: dict[str, dict] = {hook: {} for hook in REGISTRATION_HOOKS}
     for origin, got in per_plugin:
         for hook, items in got.items():
@@ -281,6 +312,29 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     boards, loaders, features, assemblers, tracers = (dict(sorted(found[h].items()))
                                                       for h in REGISTRATION_HOOKS)
     return Registry(boards, loaders, features, assemblers, pm, tuple(problems), tracers)
+
+
+def _call_wrapper(raw, hook: str, batches: list[list]) -> list:
+    """Run a ``wrapper=True`` registration hook (pluggy's new-style wrapper: it yields, is
+    sent every other plugin's results, and returns them with its own added, as the ``auto``
+    board does) and return only what it added."""
+    try:
+        gen = getattr(raw, hook)()
+        next(gen)
+        try:
+            gen.send(batches)
+        except StopIteration as stop:
+            result = stop.value
+        else:
+            raise ValueError(f"{hook}() wrapper yielded twice")
+    except ValueError:
+        raise
+    except QbootError as exc:
+        raise ValueError(f"{hook}() refused: {exc}") from None
+    except Exception as exc:
+        raise ValueError(f"{hook}() raised {_describe(exc)}") from None
+    seen = {id(item) for batch in batches for item in batch}
+    return [item for batch in result or () for item in (batch or ()) if id(item) not in seen]
 
 
 @lru_cache(maxsize=1)

@@ -12,11 +12,12 @@ refused with a panic naming the fix otherwise (docs/loaders.md).  Option ``check
 ``on``) adds the header checks of linux_checks.asm (docs/reliability.md).
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 from qbootcore import hookimpl
 from qbootcore.errors import QbootError
-from qbootcore.model import Fragment, Loader
+from qbootcore.model import Fragment, KernelFormat, Loader, Option
 
 HERE = Path(__file__).parent
 ENTRIES = ("32", "64", "real")
@@ -25,18 +26,12 @@ DEFAULT_ENTRY = "32"
 
 def _labelled(fragment: Fragment, label: str) -> Fragment:
     """``fragment`` with the global ``label`` at its start (an alias, no code)."""
-    return Fragment(**{**fragment.__dict__,
-                       "source": f".global {label}\n{label}:\n" + fragment.source})
+    return replace(fragment, source=f".global {label}\n{label}:\n" + fragment.source)
 
 
 def fragments(ctx):
-    opts = ctx.options_for("linux")
-    entry = str(opts.get("entry", DEFAULT_ENTRY))
-    if entry not in ENTRIES:
-        raise QbootError(f"linux: entry must be one of {', '.join(ENTRIES)}, not {entry!r}")
-    checks = str(opts.get("checks", "on"))
-    if checks not in ("on", "off"):
-        raise QbootError(f"linux: checks must be on or off, not {checks!r}")
+    entry = ctx.option("linux", "entry")
+    checks = ctx.option("linux", "checks")
     has_bios16 = "bios16" in ctx.plugins
     if entry == "real" and not has_bios16:
         raise QbootError("linux: entry=real runs the kernel's real-mode setup code, which "
@@ -70,9 +65,14 @@ def qboot_loaders():
         fragments=fragments,
         constants=(HERE / "linux.inc",),
         probe="linux_probe",
-        options={"entry": f"kernel entry: {' or '.join(ENTRIES)} (default {DEFAULT_ENTRY}); "
-                          f"kernels without a 32-bit entry run their real-mode setup code "
-                          f"when the ROM has bios16",
-                 "checks": "on (default) or off: refuse kernels whose header shows they "
-                           "cannot start (truncated file, too little RAM, no long mode)"},
+        # QEMU loads a bzImage with its linuxboot option ROM (hw/i386/x86.c, x86_load_linux)
+        formats=(KernelFormat("a Linux bzImage", ("genroms/linuxboot_dma.bin",
+                                                  "genroms/linuxboot.bin")),),
+        options={"entry": Option(str, default=DEFAULT_ENTRY, choices=ENTRIES,
+                                 help="kernel entry: 32-bit, 64-bit (long mode) or the "
+                                      "kernel's real-mode setup (needs bios16); kernels "
+                                      "without a 32-bit entry take the real-mode one anyway"),
+                 "checks": Option(str, default="on", choices=("on", "off"),
+                                  help="refuse kernels whose header shows they cannot start "
+                                       "(truncated file, too little RAM, no long mode)")},
     )]

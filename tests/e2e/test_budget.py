@@ -8,7 +8,10 @@ supports, a ROM built with the linux loader boots the stub kernel under TCG with
   over, the failure shows the per-step table of a traced build (`qboot-fw run --trace
   --icount`).
 
-The minimal ROM (recipes/q35-linux-minimal.toml) must fit in MAX_MINIMAL_ROM_BYTES."""
+The minimal ROM (recipes/q35-linux-minimal.toml) must fit in MAX_MINIMAL_ROM_BYTES.  The
+counts docs/boards.md
+gives per board and machine must be the ones measured here."""
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,22 @@ MAX_MINIMAL_ROM_BYTES = 6 * 1024
 BOARDS = registry().boards
 CASES = [(name, machine) for name in sorted(BOARDS)
          for machine in bench.board_machines(BOARDS[name])]
+
+
+BOARDS_MD = Path(__file__).resolve().parents[2] / "docs" / "boards.md"
+
+
+def documented(board: str, machine: str) -> int | None:
+    """The count docs/boards.md's board table gives: its last cell, one number or
+    'machine N' pairs."""
+    row = re.search(rf"^\| `{board}` \|.*\| ([^|]+) \|$", BOARDS_MD.read_text(), re.M)
+    if row is None:
+        return None
+    cell = row.group(1).strip()
+    if cell.isdigit():
+        return int(cell)
+    pairs = dict(re.findall(r"(\w+) (\d+)", cell))
+    return int(pairs[machine]) if machine in pairs else None
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +100,9 @@ def test_accesses_before_kernel_entry(board, machine, measured):
     assert accesses is not None, "QEMU wrote no trace: it lacks the 'log' trace backend"
     listing = "\n".join(f"{i:3} {a}" for i, a in enumerate(accesses, 1))
     assert len(accesses) <= MAX_ACCESSES, f"{len(accesses)} accesses:\n{listing}"
+    assert documented(board, machine) == len(accesses), \
+        f"docs/boards.md gives {documented(board, machine)} for {board} on -M {machine}, " \
+        f"measured {len(accesses)}:\n{listing}"
 
 
 @pytest.mark.parametrize("board,machine", CASES)

@@ -64,3 +64,31 @@ def test_a_plugin_may_refuse_a_build():
     reg = build_registry(make_manager(extra=(Picky(),)))
     with pytest.raises(QbootError, match="picky: board q35 not supported"):
         build(Selection(), reg)
+
+
+def test_the_projects_tests_ignore_other_installed_plugins(tmp_path, monkeypatch):
+    """A third-party package that is installed (here: a dist-info on sys.path) with a
+    required option and a board name that clashes breaks a registry of everything
+    installed, not the one qboot-fw's tests use (tests/conftest.py: QBOOT_FW_PLUGINS)."""
+    import os
+    from qbootcore.plugins import PLUGINS_ENV
+    info = tmp_path / "qboot_fw_clash-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: qboot-fw-clash\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[qboot_fw]\nclash = qboot_fw_clash\n")
+    (tmp_path / "qboot_fw_clash.py").write_text(
+        "from qbootcore import hookimpl\n"
+        "from qbootcore.model import Board, Feature, Option\n"
+        "@hookimpl\n"
+        "def qboot_boards():\n    return [Board(name='pc', description='another pc')]\n"
+        "@hookimpl\n"
+        "def qboot_features():\n"
+        "    return [Feature(name='needy', description='',\n"
+        "                    options={'x': Option(int, required=True)})]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(QbootError, match="two plugins register a board named 'pc'"):
+        build_registry(make_manager(builtin_only=False))
+    assert os.environ[PLUGINS_ENV] == "builtin"
+    reg = build_registry(make_manager())
+    assert "needy" not in reg.features and reg.boards["pc"].machines == ("pc",)
+    assert build(Selection(board="pc"), reg).manifest["board"] == "pc"
