@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.metadata
+import inspect
 import os
 import sys
 from dataclasses import dataclass, field
@@ -97,7 +98,9 @@ class _Guarded:
             if not name.startswith("qboot_"):
                 continue
             attr = getattr(plugin, name, None)
-            if callable(attr):
+            if inspect.isgeneratorfunction(attr):   # a wrapper: build_registry guards it
+                setattr(self, name, attr)
+            elif callable(attr):
                 setattr(self, name, _guard(attr, origin, name))
         self.origin = origin
         self.plugin = plugin

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qbootcore.errors import QbootError
-from qbootcore.model import Board, Component, Fragment, Step
+from qbootcore.model import Board, Component, Fragment, Step, _no_fragments
 
 HERE = Path(__file__).parent
 PCI_INC = HERE / "pci.inc"
@@ -79,8 +79,12 @@ class IntelBoard(Board):
             raise QbootError(f"board {self.name}: pirq_irqs must be four IRQs among "
                              f"{', '.join(map(str, PIRQ_VALID_IRQS))}, not {irqs}")
         object.__setattr__(self, "pirq_irqs", irqs)
-        object.__setattr__(self, "fragments", self.chipset_fragments)
-        if self.chipset_constants()["BOARD_ELCR1_LEVEL"]:
+        # the chipset code follows this description's data, also in a variant made with
+        # dataclasses.replace; a wrapper the registry put around it (plugins.py) stays
+        if self.fragments is _no_fragments or isinstance(
+                getattr(self.fragments, "__self__", None), IntelBoard):
+            object.__setattr__(self, "fragments", self.chipset_fragments)
+        if not callable(self.steps) and self.chipset_constants()["BOARD_ELCR1_LEVEL"]:
             steps = tuple(self.steps) + (Step("chipset", f"{self.name}_elcr1", order=55),)
             object.__setattr__(self, "steps", tuple(dict.fromkeys(steps)))
 

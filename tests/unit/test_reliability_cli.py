@@ -167,7 +167,7 @@ def test_concurrent_builds_to_one_output_leave_a_matching_unit(tmp_path):
     (["-o", "nodir/bios.bin"], "cannot write nodir/bios.bin: directory nodir does not exist"),
     (["-o", "/dev/null"], "cannot write /dev/null: it is not a regular file"),
     (["--option", "linux.checks=maybe", "-o", "bios.bin"],
-     "linux: checks must be on or off, not 'maybe'"),
+     "linux.checks must be one of on, off, not 'maybe'"),
 ])
 def test_more_bad_arguments(tmp_path, args, message):
     r = qboot("build", *args, cwd=tmp_path)

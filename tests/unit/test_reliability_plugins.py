@@ -10,6 +10,8 @@ import textwrap
 
 import pytest
 
+from qbootcore.plugins import PLUGINS_ENV
+
 HEADER = """
 from qbootcore import hookimpl
 from qbootcore.errors import QbootError
@@ -86,7 +88,9 @@ def broken(tmp_path):
         if not site.exists():
             site.mkdir()
             install(site, PLUGINS[kind])
-        env = {**os.environ, "PYTHONPATH": str(site)}
+        # the installed third-party plugin is the point here (tests/conftest.py)
+        env = {k: v for k, v in os.environ.items() if k != PLUGINS_ENV}
+        env["PYTHONPATH"] = str(site)
         return subprocess.run([sys.executable, "-m", "qbootcore.cli", *map(str, args)],
                               capture_output=True, text=True, cwd=tmp_path, env=env)
     return run
