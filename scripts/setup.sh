@@ -16,7 +16,7 @@ apt_install() {
 }
 
 PKGS=(qemu-system-x86 binutils busybox-static cpio lz4 python3-venv
-      grub-pc-bin e2fsprogs fdisk)
+      grub-pc-bin e2fsprogs fdisk ipxe syslinux-common)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
