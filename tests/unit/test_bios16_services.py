@@ -198,7 +198,8 @@ def test_timer_start_programs_the_pics_and_the_pit_once(machine):
         ("out", 0x20, 0x11), ("out", 0xA0, 0x11), ("out", 0x21, 0x08), ("out", 0xA1, 0x70),
         ("out", 0x21, 0x04), ("out", 0xA1, 0x02), ("out", 0x21, 0x01), ("out", 0xA1, 0x01),
         ("out", 0x21, 0xFA), ("out", 0xA1, 0xFF),                # IRQ 0 and the cascade on
-        ("out", 0x43, 0x34), ("out", 0x40, 0x00), ("out", 0x40, 0x00)]   # 18.2 Hz
+        ("out", 0x43, 0x34), ("out", 0x40, 0x00), ("out", 0x40, 0x00),   # 18.2 Hz
+        ("out", 0x64, 0x60), ("out", 0x60, 0x64)]               # i8042: set 1, mouse off
     assert m.call("bios16_timer_start").accesses == []
 
 
@@ -241,11 +242,18 @@ def test_int16_reads_keys_from_com1(machine):
 
 def test_int16_reads_key_presses_from_the_i8042(machine):
     m = machine()
-    m.devices = (I8042(bytes([0x9E, 0x1E])),)                   # a release, then "A" pressed
-    r = m.int_(0x16, eax=0x0100)
-    assert r.zf                                                 # the release is dropped
-    r = m.int_(0x16, eax=0x0000)
-    assert r.reg16("eax") == 0x1E00
+    # a, release; Shift down, a, Shift up; Ctrl down, c; F1; E0-prefixed up arrow
+    m.devices = (I8042(bytes([0x1E, 0x9E, 0x2A, 0x1E, 0xAA, 0x1D, 0x2E, 0x9D, 0x3B,
+                              0xE0, 0x48])),)
+    keys = []
+    for _ in range(20):
+        r = m.int_(0x16, eax=0x0100, eflags=0x2)
+        if not r.zf:
+            keys.append(m.int_(0x16, eax=0x0000).reg16("eax"))
+        if not m.devices[0].data and r.zf:
+            break
+    assert keys == [0x1E61, 0x1E41, 0x2E03, 0x3B00, 0x4800]
+    assert m.read(0x417, 1) == b"\x00"                          # every modifier released
 
 
 def test_int16_store_shift_flags_and_others(machine):
