@@ -338,6 +338,7 @@ e820_done:
     call hex16
     mov si, s_done
     call print
+    FINISH
     mov al, EXIT_REALMODE
     out 0xf4, al
     hlt
@@ -389,10 +390,11 @@ def assemble(source: str, base: int, bits: int = 32) -> bytes:
     return KeystoneAssembler().assemble(lines, bits, base, "<test kernel>").code
 
 
-def realmode_multiboot_kernel() -> bytes:
-    """The a.out-kludge image from RM_LOAD to RM_END (see REALMODE32/REALMODE16)."""
+def realmode_multiboot_kernel(fault: bool = False) -> bytes:
+    """The a.out-kludge image from RM_LOAD to RM_END (see REALMODE32/REALMODE16); with
+    ``fault``, it ends with an invalid opcode (UD2) in real mode instead of exiting."""
     code32 = assemble(REALMODE32 + LIB, RM_LOAD)
-    code16 = assemble(REALMODE16, RM_CODE16, bits=16)
+    code16 = assemble(REALMODE16.replace("FINISH", "ud2" if fault else ""), RM_CODE16, bits=16)
     assert len(code32) <= RM_CODE16 - RM_LOAD and len(code16) <= RM_PATTERN - RM_CODE16
     pattern = b"".join(struct.pack("<I", (i * 0x01010101 ^ 0x5A5A5A5A) & 0xFFFFFFFF)
                        for i in range((RM_END - RM_PATTERN) // 4))

@@ -7,6 +7,7 @@ iPXE with nothing to boot ends in the INT 18h panic instead of a hang.
 The Linux loader enters ipxe.lkrn and memdisk (bzImages without a 32-bit entry) in real
 mode with --option linux.entry=real."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,18 +75,34 @@ def test_memdisk_boots_grub_which_boots_the_test_kernel(rom, grub_image):
     assert_booted(r, "MEMDISK", "grub: booting the test kernel")
 
 
-def test_realmode_multiboot_kernel_linked_at_0x8000(tmp_path, tmp_path_factory):
+@pytest.fixture(scope="module")
+def multiboot_rom(tmp_path_factory):
     out = tmp_path_factory.mktemp("rom") / "mb.bin"
     r = subprocess.run([sys.executable, "-m", "qbootcore.cli", "build", "--board", "q35",
                         "--loader", "multiboot", "--plugin", "bios16", "-o", str(out)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_realmode_multiboot_kernel_linked_at_0x8000(multiboot_rom, tmp_path):
     kernel = tmp_path / "rmmb"
     kernel.write_bytes(realmode_multiboot_kernel())
-    r = boot(out, kernel=kernel, machine="q35", memory="256M", timeout=60)
+    r = boot(multiboot_rom, kernel=kernel, machine="q35", memory="256M", timeout=60)
     assert r.returncode == (EXIT_REALMODE << 1) | 1, r.describe()
     assert "image-intact" in r.serial and "RMMB-DONE" in r.serial, r.describe()
     mbi = int(r.serial.split("mbi=")[1][:8], 16)
     assert not 0x8000 <= mbi < 0xA200
     assert "int12=027C" in r.serial                             # 636 KiB below the EBDA
     assert int(r.serial.split("e820=")[1][:4], 16) >= 5, r.describe()
+
+
+def test_realmode_exception_panics_with_vector_and_cs_ip(multiboot_rom, tmp_path):
+    """The kernel above ending with UD2 in real mode: the IVT's vector 06h panics, naming
+    where, instead of returning to the faulting instruction forever."""
+    kernel = tmp_path / "rmmb"
+    kernel.write_bytes(realmode_multiboot_kernel(fault=True))
+    r = boot(multiboot_rom, kernel=kernel, machine="q35", memory="256M", timeout=20)
+    assert "RMMB-DONE" in r.serial, r.describe()
+    assert re.search(r"panic: real-mode INT 06h at 0000:8[0-9A-F]{3}: a CPU exception",
+                     r.debugcon), r.describe()
