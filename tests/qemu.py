@@ -74,9 +74,26 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode(errors='replace').replace('\r', '') if path.exists() else ''
 
 
+def _wait(proc, timeout, stop_on, debugcon: Path):
+    """proc's exit status; TimeoutExpired at the timeout or once `stop_on` is on the debug
+    console."""
+    if stop_on is None:
+        return proc.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            if stop_on in _read(debugcon):
+                break
+    raise subprocess.TimeoutExpired(proc.args, timeout)
+
+
 def boot(bios, kernel=None, initrd=None, append='console=ttyS0', machine='q35', smp=1,
-         memory='512M', extra=(), timeout=120) -> BootResult:
-    """Boot QEMU under TCG with firmware `bios`; see the module docstring."""
+         memory='512M', extra=(), timeout=120, stop_on=None) -> BootResult:
+    """Boot QEMU under TCG with firmware `bios`; see the module docstring.  `stop_on`: a
+    string whose appearance on the debug console ends the run (e.g. a panic, after which
+    the firmware halts for good); the result is then as for a timeout."""
     with tempfile.TemporaryDirectory(prefix='qboot-fw-qemu-') as tmp:
         tmp = Path(tmp)
         cmd = [QEMU, '-accel', 'tcg', '-M', machine, '-bios', str(bios), '-m', str(memory),
@@ -96,7 +113,7 @@ def boot(bios, kernel=None, initrd=None, append='console=ttyS0', machine='q35', 
         with open(tmp / 'stderr.log', 'wb') as err:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
             try:
-                returncode, timed_out = proc.wait(timeout=timeout), False
+                returncode, timed_out = _wait(proc, timeout, stop_on, tmp / 'debugcon.log'), False
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

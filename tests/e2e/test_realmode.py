@@ -62,7 +62,7 @@ def test_ipxe_network_boots_the_test_kernel(rom, guest, machine, tmp_path):
 
 def test_ipxe_with_nothing_to_boot_ends_in_a_panic(rom):
     r = boot(rom, kernel=needs(IPXE), append=None, machine="pc", extra=["-nic", "none"],
-             timeout=40)
+             timeout=60, stop_on="\n")                    # the panic line ends the run
     assert "No more network devices" in r.serial, r.describe()
     assert "panic: real-mode INT 18h at " in r.debugcon, r.describe()
     assert "found nothing (more) to boot" in r.debugcon, r.describe()
@@ -102,7 +102,8 @@ def test_realmode_exception_panics_with_vector_and_cs_ip(multiboot_rom, tmp_path
     where, instead of returning to the faulting instruction forever."""
     kernel = tmp_path / "rmmb"
     kernel.write_bytes(realmode_multiboot_kernel(fault=True))
-    r = boot(multiboot_rom, kernel=kernel, machine="q35", memory="256M", timeout=20)
+    r = boot(multiboot_rom, kernel=kernel, machine="q35", memory="256M", timeout=60,
+             stop_on="\n")
     assert "RMMB-DONE" in r.serial, r.describe()
     assert re.search(r"panic: real-mode INT 06h at 0000:8[0-9A-F]{3}: a CPU exception",
                      r.debugcon), r.describe()
