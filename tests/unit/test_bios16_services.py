@@ -296,3 +296,33 @@ def test_fatal_vectors_panic_with_the_vector_and_cs_ip(machine, vector, why):
     import re
     assert re.search(why, message) and message.endswith("\r\n"), message
     assert bytes(m.serial).decode() == message
+
+
+class Pic:
+    """The master 8259's in-service register, read through OCW3."""
+    def __init__(self, isr):
+        self.isr, self.read_isr = isr, False
+
+    def port_read(self, port, size):
+        return (self.isr if self.read_isr else 0) if port == 0x20 else None
+
+    def port_write(self, port, size, value):
+        if port == 0x20 and value in (0x0A, 0x0B):
+            self.read_isr = value == 0x0B
+            return True
+        return False
+
+
+@pytest.mark.parametrize("vector,irq", [(0x0C, 4), (0x0D, 5)])
+def test_stack_fault_and_general_protection_share_irq_vectors(machine, vector, irq):
+    m = machine()
+    pic = Pic(1 << irq)
+    m.devices = (pic,)
+    r = m.int_(vector, eax=0xAAAA)                              # IRQ in service: an IRQ
+    assert r.reg16("eax") == 0xAAAA and not pic.read_isr        # the IRR is read again
+    assert [(a.address, a.value) for a in r.accesses if a.kind == "out"] == [
+        (0x20, 0x0B), (0x20, 0x0A), (0x20, 0x20)]               # ISR, IRR, EOI
+    pic.isr = 0
+    with pytest.raises(RuntimeError, match="did not return"):
+        m.int_(vector)                                          # not in service: the fault
+    assert f"real-mode INT {vector:02X}h at 0000:0502: a CPU exception" in m.debugcon.decode()
