@@ -1,8 +1,9 @@
 """End-to-end, under TCG: real programs that expect a PC BIOS in real mode, on the general
 recipe (bios16): iPXE network-boots the test kernel over QEMU's user-mode TFTP on q35 and
 pc, SYSLINUX's MEMDISK (default mode) boots the GRUB disk image whose GRUB boots the test
-kernel, a multiboot kernel linked at 0x8000 goes back to real mode and uses the BIOS, and
-iPXE with nothing to boot ends in the INT 18h panic instead of a hang.
+kernel, a multiboot kernel linked at 0x8000 goes back to real mode and uses the BIOS (and
+its UD2 panics), and iPXE takes commands typed on COM1, then with nothing to boot ends in
+the INT 18h panic instead of a hang.
 
 The Linux loader enters ipxe.lkrn and memdisk (bzImages without a 32-bit entry) in real
 mode with --option linux.entry=real."""
@@ -60,10 +61,15 @@ def test_ipxe_network_boots_the_test_kernel(rom, guest, machine, tmp_path):
     assert_booted(r, "using virtio-net on", "Filename: boot.ipxe", "initrd.cpio.gz... ok")
 
 
-def test_ipxe_with_nothing_to_boot_ends_in_a_panic(rom):
+def test_ipxe_prompt_over_serial_then_nothing_to_boot_ends_in_a_panic(rom):
+    """Keys typed on COM1 reach iPXE through INT 16h (Ctrl-B, a command, exit); leaving its
+    shell, iPXE (without a NIC) gives up with INT 18h, which panics instead of running into
+    the IVT."""
     r = boot(rom, kernel=needs(IPXE), append=None, machine="pc", extra=["-nic", "none"],
+             serial_input=b"\x02echo QBOOT-TYPED-${platform}\rexit\r",
              timeout=60, stop_on="\n")                    # the panic line ends the run
-    assert "No more network devices" in r.serial, r.describe()
+    assert "iPXE> echo QBOOT-TYPED" in r.serial and "QBOOT-TYPED-pcbios" in r.serial, \
+        r.describe()
     assert "panic: real-mode INT 18h at " in r.debugcon, r.describe()
     assert "found nothing (more) to boot" in r.debugcon, r.describe()
 
