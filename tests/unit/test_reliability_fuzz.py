@@ -60,6 +60,10 @@ class Outcome:
         self.m, self.panic, self.result = machine, panic, result
 
 
+#: core_reserve writes the BDA's EBDA segment (40:0Eh) and base memory size (40:13h)
+BDA_WORDS = [(0x40E, 0x410), (0x413, 0x415)]
+
+
 def run(linked, fw, steps, allowed, stop_at=()):
     """Run ``steps``; every CPU store and DMA write must fall in ``allowed`` (a callable
     (machine) -> [(start, end)], asked once the zones are known) or in firmware RAM."""
@@ -84,7 +88,7 @@ def run(linked, fw, steps, allowed, stop_at=()):
     if outcome.panic is not None:
         assert outcome.panic.startswith("qboot-fw: panic: ") and len(outcome.panic) > 30
         assert "\n" not in outcome.panic.strip()
-    ranges = [BSS, *allowed(m)]
+    ranges = [BSS, *BDA_WORDS, *allowed(m)]
     for address, size in stores + fw.dma_writes:
         assert any(lo <= address and address + size <= hi for lo, hi in ranges), \
             f"write of {size} bytes at {address:#x} outside {[(hex(a), hex(b)) for a, b in ranges]}"
@@ -135,8 +139,8 @@ MAPS = st.one_of(
 def test_fuzz_e820_map(entries, tail):
     fw = WatchedFwCfg()
     fw.add_file("etc/e820", e820(*entries) + tail)
-    out = run(rom(), fw, ("fw_cfg_init", "e820_init", "alloc_init",
-                                     "core_reserve"), lambda m: [])
+    out = run(rom(), fw, ("fw_cfg_init", "e820_init", "alloc_init", "core_reserve"),
+              lambda m: [])
     if out.panic is None:
         m = out.m
         n = m.u32(m.sym("e820_count"))
