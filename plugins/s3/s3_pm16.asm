@@ -2,8 +2,8 @@
 ; far jump to SEL_CODE16 (a 64 KiB code segment at FSEG_BASE) with interrupts off and the
 ; IDTR as reset left it (base 0, limit 0FFFFh: the real-mode interrupt table).  Loads 64
 ; KiB data segments, clears CR0.PE, reloads CS with a real-mode far jump (Intel SDM Vol. 3A,
-; 9.9.2 "Switching Back to Real-Address Mode"), then jumps to the vector, with the other
-; segment registers 0.  Uses no stack.
+; 9.9.2 "Switching Back to Real-Address Mode") to s3_real (s3_real.asm), which jumps to the
+; vector.  Uses no stack.
 ; In: DX:SI = real-mode address of the vector's far pointer (offset, segment).
 ; Does not return.
 .global s3_pm16
@@ -17,16 +17,8 @@ s3_pm16:
     mov eax, cr0
     and al, ~CR0_PE & 0xFF
     mov cr0, eax
-    ; jmp S3_FSEG_SEGMENT:s3_real (EA ptr16:16)
+    ; jmp S3_FSEG_SEGMENT:s3_real (EA ptr16:16; s3_real is another fragment, so that every
+    ; assembler sees its address as a number)
     .byte 0xEA
     .word s3_real - FSEG_BASE
     .word S3_FSEG_SEGMENT
-s3_real:
-    xor ax, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
-    mov ds, dx
-    ; jmp far [si] (FF /5, ModRM 2Ch: m16:16 at DS:SI)
-    .byte 0xFF, 0x2C
