@@ -41,31 +41,24 @@ no_kernel:
 msg_no_kernel:
     .asciz "no kernel: QEMU was started without -kernel. qboot-fw boots the kernel QEMU loads; add -kernel <bzImage> (and -initrd/-append as needed)"
 
-; no_loader_panic: no loader of this ROM took the kernel; name what QEMU prepared (QEMU
-; picks an option ROM for its own BIOS by the kernel's format and lists it in fw_cfg as
-; genroms/<name>, hw/i386/x86.c x86_load_linux) and the loaders this ROM has.
+; no_loader_panic: no loader of this ROM took the kernel; name what QEMU prepared and the
+; loaders this ROM has.  What QEMU prepared: the first format of the generated table
+; kernel_formats (every installed loader's Loader.formats, qbootcore/build.py) whose files
+; QEMU's fw_cfg directory has.
 ; In: ESI = the ROM's loader names.  Does not return.
 .global no_loader_panic
 no_loader_panic:
     mov ebx, esi
-    mov esi, kind_table
+    mov ebp, kernel_formats
 kind_next:
-    lodsd
-    test eax, eax
-    jz kind_unknown
-    mov edi, eax
-    lodsd
-    push esi
-    push eax
-    mov esi, edi
-    call fw_cfg_find
-    pop edi
-    pop esi
-    test eax, eax
-    jz kind_next
-    jmp kind_print
-kind_unknown:
+    mov esi, [ebp]
     mov edi, kind_other
+    test esi, esi
+    jz kind_print
+    add ebp, 8
+    call kernel_format_present
+    jz kind_next
+    mov edi, [ebp - 4]
 kind_print:
     mov esi, msg_no_loader_1
     call panic_begin
@@ -79,6 +72,30 @@ kind_print:
     mov esi, msg_no_loader_3
     call console_puts
     jmp panic_end
+
+; kernel_format_present: does QEMU's fw_cfg directory hold one of a kernel format's files
+; (a loader's probe may use it with its kernel_format_files_<loader>)?
+; In: ESI = the file names, each NUL-terminated, ended by an empty one.
+; Out: ZF clear and EAX = the file's selector when one is there; ZF set, EAX = 0 when none.
+; Clobbers: ECX, EDX, ESI, EDI.
+.global kernel_format_present
+kernel_format_present:
+    cmp byte ptr [esi], 0
+    je format_absent
+    push esi
+    call fw_cfg_find
+    pop esi
+    test eax, eax
+    jnz format_done
+format_skip:
+    lodsb
+    test al, al
+    jnz format_skip
+    jmp kernel_format_present
+format_absent:
+    xor eax, eax
+format_done:
+    ret
 
 ; load_check: refuse a load destination that overlaps the firmware's own RAM (bss, stack)
 ; or that is not RAM in the e820 map (e.g. a range a plugin reserved as persistent memory).
@@ -107,26 +124,6 @@ load_not_ram:
     mov esi, msg_load_not_ram
     jmp panic
 
-kind_table:
-    .long name_linuxboot_dma, kind_bzimage, name_linuxboot, kind_bzimage
-    .long name_multiboot_dma, kind_multiboot, name_multiboot, kind_multiboot
-    .long name_pvh, kind_pvh, 0
-name_linuxboot_dma:
-    .asciz "genroms/linuxboot_dma.bin"
-name_linuxboot:
-    .asciz "genroms/linuxboot.bin"
-name_multiboot_dma:
-    .asciz "genroms/multiboot_dma.bin"
-name_multiboot:
-    .asciz "genroms/multiboot.bin"
-name_pvh:
-    .asciz "genroms/pvh.bin"
-kind_bzimage:
-    .asciz "a Linux bzImage (loader: linux)"
-kind_multiboot:
-    .asciz "a multiboot kernel (loader: multiboot)"
-kind_pvh:
-    .asciz "an ELF kernel with a PVH entry note (loader: pvh)"
 kind_other:
     .asciz "a kernel of unknown format"
 msg_no_loader_1:
@@ -138,4 +135,4 @@ msg_no_loader_3:
 msg_load_not_ram:
     .asciz "QEMU placed part of the kernel, initrd or command line in memory the e820 map does not describe as RAM (a reserved or persistent-memory range?)"
 msg_load_overlap:
-    .asciz "the kernel asks to be loaded over the firmware's working memory (0x30000-0x4ffff)"
+    .asciz "the kernel asks to be loaded over the firmware's working memory (its bss region and stack)"

@@ -13,9 +13,11 @@ panic:
     jmp panic_end
 
 ; panic_begin: print "qboot-fw: panic: ", for a message printed in pieces (console_puts)
-; and finished with panic_end.  Preserves: ESI.  Clobbers: EAX, EDX.
+; and finished with panic_end.  On a machine other than the one the ROM was built for, it
+; says that instead (panic_machine_check, machine.asm).  Preserves: ESI.  Clobbers: EAX, EDX.
 .global panic_begin
 panic_begin:
+    call panic_machine_check
     push esi
     mov esi, panic_prefix
     call console_puts

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,16 +71,6 @@ class Line:
     @property
     def is_instruction(self) -> bool:
         return bool(self.text) and not self.text.startswith(".")
-
-
-@dataclass
-class Prepared:
-    """A fragment's source ready for a backend."""
-
-    lines: list[Line]
-    labels: list[str]
-    globals: list[str]
-    references: set[str] = field(default_factory=set)  # external symbols it uses
 
 
 def strip_comment(text: str) -> str:
@@ -191,8 +181,8 @@ def scan(source: str, where: str) -> tuple[list[Line], list[str], list[str], lis
     return lines, labels, globals_, bss
 
 
-def substitute(lines: list[Line], labels: list[str], values: dict[str, int], where: str,
-               references: set[str] | None = None) -> list[Line]:
+def substitute(lines: list[Line], labels: list[str], values: dict[str, int],
+               where: str) -> list[Line]:
     """Replace constants and other fragments' symbols by numbers; report unknown names."""
     local = frozenset(labels)
     out = []
@@ -217,8 +207,6 @@ def substitute(lines: list[Line], labels: list[str], values: dict[str, int], whe
                 if name in local or low in REGISTERS or low in KEYWORDS or name == ".":
                     return name
                 if name in values:
-                    if references is not None:
-                        references.add(name)
                     return hex(values[name])
                 raise QbootError(f"{where}:{line.number}: undefined symbol {name!r} in "
                                  f"'{line.text}'; define it as a label (with .global if "

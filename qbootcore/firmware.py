@@ -11,7 +11,7 @@ FIRMWARE = Path(str(files("qboot_firmware")))
 
 #: constants files visible to every fragment, in load order
 CONSTANTS = tuple(FIRMWARE / f for f in ("x86.inc", "fw_cfg.inc", "e820.inc",
-                                         "acpi_loader.inc", "uart.inc"))
+                                         "acpi_loader.inc", "uart.inc", "machine.inc"))
 
 #: (file, region, bits)
 SOURCES = (
@@ -25,6 +25,7 @@ SOURCES = (
     ("acpi_loader.asm", "text32", 32),
     ("boot.asm", "text32", 32),
     ("console.asm", "text32", 32),
+    ("machine.asm", "text32", 32),
 )
 
 STEPS = (

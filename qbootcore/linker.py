@@ -90,7 +90,7 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
                 define(var.name, g)
         for name in f.symbols:
             define(name, f)
-    for name in ("__bss_start", "__bss_end"):
+    for name in ("__bss_start", "__bss_end", "__fseg_end"):
         if name in owners:
             raise QbootError(f"{_where(owners[name])} defines reserved symbol {name}")
 
@@ -103,7 +103,8 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
     frags.sort(key=lambda f: order[f.region])
 
     symbols = {name: regions[f.region].address(regions[f.region].start) for name, f in owners.items()}
-    symbols.update(__bss_start=regions["bss"].start, __bss_end=regions["bss"].start)
+    symbols.update(__bss_start=regions["bss"].start, __bss_end=regions["bss"].start,
+                   __fseg_end=regions["fseg"].address(regions["fseg"].start))
     previous = None
     for _ in range(MAX_PASSES):
         values = {**constants, **symbols}
@@ -138,6 +139,8 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
                     new[name] = p.address + off
         new["__bss_start"] = regions["bss"].start
         new["__bss_end"] = _align(zeroed_end, 4)
+        # the end of what region fseg uses, for the boards that copy it to shadow RAM
+        new["__fseg_end"] = regions["fseg"].address(_align(cursor["fseg"], 4))
         state = (new, [(p.offset, p.code) for p in placements])
         if state == previous:
             break

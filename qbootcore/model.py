@@ -258,9 +258,56 @@ class Component:
 
 @dataclass(frozen=True)
 class Board(Component):
-    """A QEMU machine type: chipset set-up and the machine-specific firmware parts."""
+    """A QEMU machine type: chipset set-up and the machine-specific firmware parts.
 
-    machine: str = ""  # the value for qemu -M
+    ``fragments``, ``steps`` and ``constants`` are the board's own code; code it shares with
+    other boards (boards/common: the board interface) goes in ``shared``, which a build
+    emits once even when a board such as ``auto`` contains several.  ``host_bridge_id``
+    lets the ``auto`` board pick this board at run time, and lets a ROM built for it name the
+    machine it was run on instead when something fails there.  A variant is the same
+    description with other data, e.g. ``dataclasses.replace(PC, name="mypc", ...)``.
+    """
+
+    #: the QEMU machine types (``-M``) this board runs on; the first is what ``qboot-fw run``
+    #: passes by default
+    machines: tuple[str, ...] = ()
+    #: ``machines`` as one string, "|"-separated (filled in from ``machines``, or the other
+    #: way round for a description that gives only this)
+    machine: str = ""
+    #: the vendor/device ID dword the PCI host bridge (00:00.0) reads as through
+    #: configuration mechanism #1 on this machine (device << 16 | vendor; all ones on a
+    #: machine without PCI ports); None: the machine cannot be recognised by it
+    host_bridge_id: int | None = None
+    #: whether the ``auto`` board includes this board (needs ``host_bridge_id``; a variant
+    #: of a board that is already in ``auto`` sets False)
+    in_auto: bool = False
+    #: code shared with other boards, emitted once per ROM (a :class:`Component`'s
+    #: fragments, steps and constants; the manifest counts its bytes for this board)
+    shared: tuple[Component, ...] = ()
+
+    def __post_init__(self):
+        super().__post_init__()
+        machines = tuple(self.machines) or tuple(m for m in self.machine.split("|") if m)
+        object.__setattr__(self, "machines", machines)
+        object.__setattr__(self, "machine", "|".join(machines))
+        object.__setattr__(self, "shared", tuple(self.shared))
+
+
+@dataclass(frozen=True)
+class KernelFormat:
+    """How QEMU shows that the ``-kernel`` it loaded is in a loader's format: it names, as
+    fw_cfg files ``genroms/<rom>.bin``, the option ROM it would boot the kernel with under
+    its own BIOS (QEMU hw/i386/x86.c, x86_load_linux).  The core generates, from every
+    installed loader's formats, the table that lets a ROM without the right loader say what
+    QEMU found ("no loader in this ROM boots the kernel: QEMU found a multiboot kernel
+    (loader: multiboot)"); a loader of the build may test for its own files in its probe
+    with ``kernel_format_present`` and the generated list ``kernel_format_files_<loader>``.
+    """
+
+    #: what the message calls a kernel of this format, e.g. "a multiboot kernel"
+    name: str
+    #: the fw_cfg files QEMU creates for such a kernel (any one of them is enough)
+    fw_cfg_files: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -273,6 +320,8 @@ class Loader(Component):
 
     #: the ``.global`` probe routine (see above)
     probe: str = ""
+    #: the kernel formats it boots, for the "no loader for this kernel" message
+    formats: tuple[KernelFormat, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,43 +3,40 @@
 The ROM is writable RAM on microvm and the F-segment has no RAM of its own, so the table
 zones move (microvm.inc): the fseg zone into a zeroed pool inside the ROM image, reached
 through its F-segment alias, and the high zone below 1 MiB, because QEMU puts the initrd at
-the very top of RAM there.  ``code_fragments``/``STEPS``/``CONSTANTS``/``REQUIRES`` are what
-the ``auto`` board reuses.
+the very top of RAM there.
 """
 
 from pathlib import Path
 
 from qbootcore import hookimpl
 from qbootcore.model import Board, Fragment, Step
-from qboot_boards.common import SHARED_CONSTANTS, SHARED_STEPS, shared_fragments
+from qboot_boards.common import COMMON
 
 HERE = Path(__file__).parent
-NAME = "microvm"
-#: the constant holding what the ``auto`` board reads at 00:00.0 on this machine
-DETECT = "MICROVM_NO_PCI_ID"
-CONSTANTS = (HERE / "microvm.inc",)
-STEPS = (Step("chipset", "microvm_init"),)
-REQUIRES = ("mptable",)
 
 
-def code_fragments(ctx):
+def fragments(ctx):
     return [Fragment.from_file(HERE / "microvm.asm", "text32"),
             Fragment.from_file(HERE / "microvm_pool.asm", "rodata", align=16)]
 
 
-def fragments(ctx):
-    return code_fragments(ctx) + shared_fragments()
+MICROVM = Board(
+    name="microvm",
+    description="QEMU -M microvm: no chipset set-up; F-segment tables in a pool of the "
+                "(writable) ROM image, ACPI tables below 1 MiB; no PCI to walk",
+    machines=("microvm",),
+    # no device claims 0xCF8/0xCFC on microvm, and reads of unclaimed ports return all ones
+    # (QEMU softmmu/ioport.c, unassigned_io_read)
+    host_bridge_id=0xFFFFFFFF,
+    in_auto=True,
+    fragments=fragments,
+    constants=(HERE / "microvm.inc",),
+    steps=(Step("chipset", "microvm_init"),),
+    requires=("mptable",),
+    shared=(COMMON,),
+)
 
 
 @hookimpl
 def qboot_boards():
-    return [Board(
-        name=NAME,
-        description="QEMU -M microvm: no chipset set-up; F-segment tables in a pool of the "
-                    "(writable) ROM image, ACPI tables below 1 MiB; no PCI to walk",
-        machine="microvm",
-        fragments=fragments,
-        constants=CONSTANTS + SHARED_CONSTANTS,
-        steps=STEPS + SHARED_STEPS,
-        requires=REQUIRES,
-    )]
+    return [MICROVM]

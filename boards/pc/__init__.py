@@ -1,43 +1,35 @@
 """The pc board: QEMU's ``-M pc`` (i440fx host bridge, PIIX3 ISA bridge, PIIX4 PM).
 
-``code_fragments``/``STEPS``/``CONSTANTS``/``REQUIRES`` are what the ``auto`` board reuses;
-the shared board code (boards/common) is added only when pc is the selected board.
+:data:`PC` is the whole description, data included (the PIRQ routing, the host bridge ID,
+the machine types): a variant is ``dataclasses.replace(PC, name=..., pirq_irqs=...)``.
 """
 
 from pathlib import Path
 
 from qbootcore import hookimpl
-from qbootcore.model import Board, Fragment, Step
-from qboot_boards.common import (INTEL_INC, PCI_INC, SHARED_CONSTANTS, SHARED_STEPS,
-                                  shared_fragments)
+from qbootcore.model import Step
+from qboot_boards.common import COMMON, INTEL, IntelBoard
 
 HERE = Path(__file__).parent
-NAME = "pc"
-#: the constant holding what the ``auto`` board reads at 00:00.0 on this machine
-DETECT = "PC_HOST_BRIDGE_ID"
-CONSTANTS = (PCI_INC, INTEL_INC, HERE / "pc.inc")
-STEPS = (Step("chipset", "pc_init"), Step("late", "pc_fseg_readonly", order=90))
-REQUIRES = ("smbios", "mptable")
 
-
-def code_fragments(ctx):
-    return [Fragment.from_file(HERE / "pc.asm", "text32")]
-
-
-def fragments(ctx):
-    return code_fragments(ctx) + shared_fragments()
+PC = IntelBoard(
+    name="pc",
+    description="QEMU -M pc (i440fx + PIIX3/PIIX4): PAM shadow RAM (read-only when the "
+                "tables are done), PIRQ routing, PIIX4 ACPI PM and SMBus base, ELCR; PCI "
+                "walk off (ACPI), --plugin pci for guests without ACPI",
+    machines=("pc",),
+    # the i440fx at 00:00.0: device 0x1237 (82441FX PMC) << 16 | Intel (440FX datasheet,
+    # "VID/DID"; QEMU include/hw/pci/pci_ids.h PCI_DEVICE_ID_INTEL_82441)
+    host_bridge_id=0x12378086,
+    in_auto=True,
+    sources=(HERE / "pc.asm",),
+    constants=(HERE / "pc.inc",),
+    steps=(Step("chipset", "pc_init"), Step("late", "pc_fseg_readonly", order=90)),
+    requires=("smbios", "mptable"),
+    shared=(COMMON, INTEL),
+)
 
 
 @hookimpl
 def qboot_boards():
-    return [Board(
-        name=NAME,
-        description="QEMU -M pc (i440fx + PIIX3/PIIX4): PAM shadow RAM (read-only when the "
-                    "tables are done), PIRQ routing, PIIX4 ACPI PM and SMBus base, ELCR; PCI "
-                    "walk off (ACPI), --plugin pci for guests without ACPI",
-        machine="pc",
-        fragments=fragments,
-        constants=CONSTANTS + SHARED_CONSTANTS,
-        steps=STEPS + SHARED_STEPS,
-        requires=REQUIRES,
-    )]
+    return [PC]

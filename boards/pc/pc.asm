@@ -1,4 +1,5 @@
-; pc (i440fx + PIIX3 + PIIX4 PM) chipset set-up (constants in pc.inc and boards/common).
+; pc (i440fx + PIIX3 + PIIX4 PM) chipset set-up (constants in pc.inc and boards/common;
+; BOARD_PIRQ_ROUTE and BOARD_ELCR2_LEVEL: the board description's data, IntelBoard).
 
 ; pc_init (step, stage chipset): PAM shadow RAM, PIRQ routing, PIIX4 ACPI PM and SMBus
 ; I/O, ELCR, and the PCI host description for the pci feature (board_pci_host).
@@ -6,25 +7,19 @@
 ; register, one ELCR write.  Clobbers: EAX, ECX, EDX, ESI, EDI.
 .global pc_init
 pc_init:
-    ; shadow the F-segment: make it RAM, then fill the part under the ROM's 16-bit regions
-    ; from the ROM's high alias.  (Copying the F-segment onto itself in PAM's "write to RAM"
-    ; mode does not work under QEMU, which then reads RAM too: hw/pci-host/pam.c.)  The rest
-    ; of the F-segment RAM is table space (alloc.asm).
+    ; shadow the F-segment: make it RAM, then fill it (board_fseg_fill)
     mov eax, I440FX_PAM0_ADDRESS
     mov dx, PCI_CONFIG_ADDRESS
     out dx, eax
     mov al, PAM_FSEG_READ_WRITE_RAM
     mov dx, I440FX_PAM0_DATA
     out dx, al
-    mov esi, REGION_FSEG_START - ROM_FSEG_ALIAS + ROM_HIGH_ALIAS
-    mov edi, REGION_FSEG_START
-    mov ecx, (BIOS_AREA_END - REGION_FSEG_START) / 4
-    rep movsd
-    ; PIRQ A..D -> IRQ 10, 10, 11, 11, one dword for the four route registers
+    call board_fseg_fill
+    ; PIRQ A..D, one dword for the four route registers
     mov eax, PIIX_PIRQRC_ADDRESS
     mov dx, PCI_CONFIG_ADDRESS
     out dx, eax
-    mov eax, PIRQ_ROUTE_ABCD
+    mov eax, BOARD_PIRQ_ROUTE
     mov dx, PCI_CONFIG_DATA
     out dx, eax
     ; ACPI PM I/O at PIIX4_PM_BASE, then enabled (absent with -M pc,acpi=off: the writes
@@ -45,12 +40,9 @@ pc_init:
     mov al, PIIX4_SMBHSTCFG_EN_IRQ9
     mov dx, PIIX4_SMBHSTCFG_DATA
     out dx, al
-    ; the PIRQs' IRQs are level-triggered (intel.inc)
-    mov dx, ELCR2_PORT
-    mov al, ELCR2_PCI_LEVEL
-    out dx, al
-    mov dword ptr [board_pci_host], pc_pci_host
-    ret
+    mov al, BOARD_ELCR2_LEVEL
+    mov esi, pc_pci_host
+    jmp board_pci_ready
 
 ; pc_config_write32: In: ESI = CONFIG_ADDRESS (enable bit set), EAX = dword.
 ; Clobbers: EDX.
@@ -85,15 +77,8 @@ pc_pci_irq:
     je pc_irq_sci
     add eax, edx
     add eax, PIIX_SLOT_ADDEND
-    and eax, PIRQ_LINKS - 1
-    ; the IRQ is byte EAX of the route registers' value
-    push ecx
-    lea ecx, [eax * 8]
-    mov eax, PIRQ_ROUTE_ABCD
-    shr eax, cl
-    and eax, 0xFF
-    pop ecx
-    ret
+    mov edx, BOARD_PIRQ_ROUTE
+    jmp board_pirq_irq
 pc_irq_sci:
     mov eax, PIIX4_SCI_IRQ
     ret

@@ -1,4 +1,5 @@
-; q35 chipset set-up (constants in q35.inc and boards/common).
+; q35 chipset set-up (constants in q35.inc and boards/common; BOARD_PIRQ_ROUTE and
+; BOARD_ELCR2_LEVEL: the board description's data, IntelBoard).
 
 ; q35_init (step, stage chipset): MMCONFIG, PAM shadow RAM, ACPI PM base, PIRQ routing,
 ; ELCR, and the PCI host description for the pci feature (board_pci_host).
@@ -13,26 +14,17 @@ q35_init:
     mov eax, Q35_MMCONFIG_BASE | Q35_PCIEXBAR_LENGTH_256M | Q35_PCIEXBAR_EN
     mov dx, PCI_CONFIG_DATA
     out dx, eax
-    ; shadow the F-segment: make it RAM, then fill the part under the ROM's 16-bit regions
-    ; from the ROM's high alias.  (Copying the F-segment onto itself in PAM's "write to RAM"
-    ; mode does not work under QEMU, which then reads RAM too: hw/pci-host/pam.c.)  The rest
-    ; of the F-segment RAM is table space (alloc.asm).
+    ; shadow the F-segment: make it RAM, then fill it (board_fseg_fill)
     mov byte ptr [Q35_MMCONFIG_BASE + Q35_MCH_PAM0], PAM_FSEG_READ_WRITE_RAM
-    mov esi, REGION_FSEG_START - ROM_FSEG_ALIAS + ROM_HIGH_ALIAS
-    mov edi, REGION_FSEG_START
-    mov ecx, (BIOS_AREA_END - REGION_FSEG_START) / 4
-    rep movsd
+    call board_fseg_fill
     ; ACPI PM I/O at ICH9_PMBASE, enabled; SCI stays on IRQ 9 (ACPI_CTRL bits 2:0 = 0)
     mov dword ptr [ICH9_LPC_MMCFG + ICH9_LPC_PMBASE], ICH9_PMBASE
     mov byte ptr [ICH9_LPC_MMCFG + ICH9_LPC_ACPI_CTRL], ICH9_ACPI_CTRL_ACPI_EN
-    mov dword ptr [ICH9_LPC_MMCFG + ICH9_LPC_PIRQA_ROUT], ICH9_PIRQ_ROUTE
-    mov dword ptr [ICH9_LPC_MMCFG + ICH9_LPC_PIRQE_ROUT], ICH9_PIRQ_ROUTE
-    ; the PIRQs' IRQs are level-triggered (intel.inc)
-    mov dx, ELCR2_PORT
-    mov al, ELCR2_PCI_LEVEL
-    out dx, al
-    mov dword ptr [board_pci_host], q35_pci_host
-    ret
+    mov dword ptr [ICH9_LPC_MMCFG + ICH9_LPC_PIRQA_ROUT], BOARD_PIRQ_ROUTE
+    mov dword ptr [ICH9_LPC_MMCFG + ICH9_LPC_PIRQE_ROUT], BOARD_PIRQ_ROUTE
+    mov al, BOARD_ELCR2_LEVEL
+    mov esi, q35_pci_host
+    jmp board_pci_ready
 
 ; q35_reserve (step, stage reserve): the MMCONFIG window is not RAM.
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
@@ -63,15 +55,8 @@ q35_pci_irq:
     xor eax, eax
 q35_irq_link:
     add eax, edx
-    and eax, PIRQ_LINKS - 1
-    ; the IRQ is byte EAX of the route registers' value
-    push ecx
-    lea ecx, [eax * 8]
-    mov eax, ICH9_PIRQ_ROUTE
-    shr eax, cl
-    and eax, 0xFF
-    pop ecx
-    ret
+    mov edx, BOARD_PIRQ_ROUTE
+    jmp board_pirq_irq
 
 ; The PCI host description (pci.inc, PCI_HOST_*): MMCONFIG, and q35_pci_irq.
 .global q35_pci_host

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from qbootcore import hookimpl
 from qbootcore.errors import QbootError
-from qbootcore.model import Fragment, Loader, Option
+from qbootcore.model import Fragment, KernelFormat, Loader, Option
 
 HERE = Path(__file__).parent
 ENTRIES = ("32", "64", "real")
@@ -45,6 +45,9 @@ def qboot_loaders():
         fragments=fragments,
         constants=(HERE / "linux.inc",),
         probe="linux_probe",
+        # QEMU loads a bzImage with its linuxboot option ROM (hw/i386/x86.c, x86_load_linux)
+        formats=(KernelFormat("a Linux bzImage", ("genroms/linuxboot_dma.bin",
+                                                  "genroms/linuxboot.bin")),),
         options={"entry": Option(str, default=DEFAULT_ENTRY, choices=ENTRIES,
                                  help="kernel entry: 32-bit, 64-bit (long mode) or the "
                                       "kernel's real-mode setup (needs bios16)")},

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from qbootcore import hookimpl
-from qbootcore.model import Fragment, Loader
+from qbootcore.model import Fragment, KernelFormat, Loader
 
 HERE = Path(__file__).parent
 
@@ -20,4 +20,7 @@ def qboot_loaders():
         fragments=fragments,
         constants=(HERE / "multiboot.inc",),
         probe="multiboot_probe",
+        # QEMU loads a multiboot kernel with its multiboot option ROM (hw/i386/multiboot.c)
+        formats=(KernelFormat("a multiboot kernel", ("genroms/multiboot_dma.bin",
+                                                     "genroms/multiboot.bin")),),
     )]

@@ -9,15 +9,9 @@
 ; Clobbers: everything but EBP and ESP when it returns.
 .global multiboot_probe
 multiboot_probe:
-    mov esi, name_multiboot_dma
-    call fw_cfg_find
-    test eax, eax
-    jnz mb_mine
-    mov esi, name_multiboot
-    call fw_cfg_find
-    test eax, eax
+    mov esi, kernel_format_files_multiboot      ; generated from Loader.formats
+    call kernel_format_present
     jz mb_not_mine
-mb_mine:
     mov eax, FW_CFG_KERNEL_ENTRY
     call fw_cfg_read_item
     mov [mb_entry], eax
@@ -86,9 +80,5 @@ mb_map_too_big:
     mov esi, msg_mb_map_big
     jmp panic
 
-name_multiboot_dma:
-    .asciz "genroms/multiboot_dma.bin"
-name_multiboot:
-    .asciz "genroms/multiboot.bin"
 msg_mb_map_big:
     .asciz "multiboot: the memory map does not fit the room QEMU left for it"

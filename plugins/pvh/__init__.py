@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from qbootcore import hookimpl
-from qbootcore.model import Fragment, Loader
+from qbootcore.model import Fragment, KernelFormat, Loader
 
 HERE = Path(__file__).parent
 
@@ -20,4 +20,6 @@ def qboot_loaders():
         fragments=fragments,
         constants=(HERE / "pvh.inc",),
         probe="pvh_probe",
+        # QEMU loads an ELF kernel with a PVH note with its pvh option ROM (hw/i386/x86.c)
+        formats=(KernelFormat("an ELF kernel with a PVH entry note", ("genroms/pvh.bin",)),),
     )]

@@ -10,13 +10,9 @@
 ; Clobbers: everything but EBP and ESP when it returns.
 .global pvh_probe
 pvh_probe:
-    mov esi, name_genroms_pvh
-    call fw_cfg_find
-    test eax, eax
+    mov esi, kernel_format_files_pvh            ; generated from Loader.formats
+    call kernel_format_present
     jz pvh_not_mine
-    mov eax, FW_CFG_KERNEL_ENTRY
-    call fw_cfg_read_item
-    mov [pvh_entry], eax
     ; one block in the table zone: start_info, one module entry, the memory map, the
     ; command line (the kernel reads them before it sets up its own memory)
     mov eax, FW_CFG_CMDLINE_SIZE
@@ -47,6 +43,10 @@ pvh_probe:
     mov eax, (FW_CFG_CMDLINE_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
 pvh_no_cmdline:
+    ; the entry point QEMU found in the kernel's PVH note
+    mov eax, FW_CFG_KERNEL_ENTRY
+    call fw_cfg_read_item
+    mov [pvh_entry], eax
     ; the initrd is the first (and only) module, where QEMU chose to put it
     mov eax, FW_CFG_INITRD_SIZE
     call fw_cfg_read_item
@@ -100,7 +100,5 @@ pvh_initrd_overlap:
     mov esi, msg_pvh_initrd_overlap
     jmp panic
 
-name_genroms_pvh:
-    .asciz "genroms/pvh.bin"
 msg_pvh_initrd_overlap:
     .asciz "pvh: QEMU placed the initrd over the firmware's table zone; use a smaller -initrd or more -m"

@@ -23,6 +23,8 @@ from .fwcfg import FwCfg
 RAM_SIZE = 512 << 20
 RETURN_MAGIC = 0x0000_7FF0  # a return address inside RAM that holds a HLT
 DEBUGCON, COM1 = 0x402, 0x3F8
+PCI_CONFIG_ADDRESS, PCI_CONFIG_DATA = 0xCF8, 0xCFC
+HOST_BRIDGE_ID = 0x8000_0000  # CONFIG_ADDRESS of 00:00.0, register 0
 MMIO_WINDOWS = ((0xB000_0000, 0x1000_0000),   # q35 MMCONFIG
                 (0xFEE0_0000, 0x1000))         # the local APIC
 REGS = {name: getattr(X, f"UC_X86_REG_{name.upper()}") for name in
@@ -63,6 +65,7 @@ class Machine:
         self.serial = bytearray()
         self.mmio: dict[int, int] = {}
         self._uart_lcr = 0
+        self._config_address = 0
         self.accesses: list[Access] = []
         uc = self.uc = Uc(UC_ARCH_X86, UC_MODE_32)
         uc.mem_map(0, ram_size)
@@ -88,6 +91,8 @@ class Machine:
             if value is not None:
                 return value
         value = self.fw_cfg.port_read(port, size)
+        if value is None and port == PCI_CONFIG_DATA and self._config_address == HOST_BRIDGE_ID:
+            value = self._built_host_bridge_id()
         if value is None:
             # LSR: transmitter empty; any other port no device claims reads as all ones
             value = 0x20 if port == COM1 + 5 else (1 << (8 * size)) - 1
@@ -104,6 +109,8 @@ class Machine:
         elif port == COM1:
             if not self._uart_lcr & 0x80:  # DLAB set: a divisor byte, not a character
                 self.serial.append(value & 0xFF)
+        elif port == PCI_CONFIG_ADDRESS and size == 4:
+            self._config_address = value
         else:
             self.fw_cfg.port_write(port, size, value, self)
 
@@ -123,6 +130,14 @@ class Machine:
             writer = getattr(device, "mmio_write", None)
             if writer and writer(address, size, value):
                 return
+
+    def _built_host_bridge_id(self) -> int | None:
+        """Without a simulated PCI host, the host bridge reads as that of the board the ROM
+        was built for (machine_table), so that a panic is not taken for a wrong machine."""
+        table = self.symbols.get("machine_table")
+        if table is None or not self.u32(table + 4):
+            return None
+        return self.u32(table)
 
     # -- memory ---------------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes:

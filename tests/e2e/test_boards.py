@@ -165,3 +165,12 @@ def test_fw_cfg_without_dma_and_old_machine_types(rom, guest, machine, extra):
     assert_reached_init(r)
     assert r.report['cpus'] == 1 and 400 * MiB <= r.report['memtotal_kb'] <= 512 * MiB
     assert 'FACP' in r.report['acpi'], r.report
+
+
+def test_a_pc_rom_on_q35_names_both_machines(rom, guest):
+    """A ROM for one machine on another stops with why (issue 16), not with whatever failed
+    first there (fw_cfg DMA into an F-segment that the pc board never made RAM)."""
+    r = boot(rom('pc'), kernel=guest / 'vmlinuz', machine='q35', timeout=10)
+    expect = ('this ROM is for board pc but the machine is q35 (host bridge 0x29c08086): '
+              'build with --board q35 (what failed: ')
+    assert expect in r.debugcon and expect in r.serial, r.describe()

@@ -1,7 +1,11 @@
 """The device-access budget (issue 6, docs/performance.md): for every board `qboot-fw list`
 offers, on every machine it supports, a ROM built with the linux loader reaches the stub
 kernel's 32-bit entry under TCG after at most MAX_ACCESSES device accesses.  TCG makes the
-count deterministic; no timing is asserted here (`qboot-fw bench` measures time)."""
+count deterministic; no timing is asserted here (`qboot-fw bench` measures time).  The
+counts docs/boards.md gives per board and machine must be the ones measured here."""
+import re
+from pathlib import Path
+
 import pytest
 
 from qbootcore import bench, stubkernel
@@ -12,6 +16,22 @@ MAX_ACCESSES = 40
 BOARDS = registry().boards
 CASES = [(name, machine) for name in sorted(BOARDS)
          for machine in bench.board_machines(BOARDS[name])]
+
+
+BOARDS_MD = Path(__file__).resolve().parents[2] / "docs" / "boards.md"
+
+
+def documented(board: str, machine: str) -> int | None:
+    """The count docs/boards.md's board table gives: its last cell, one number or
+    'machine N' pairs."""
+    row = re.search(rf"^\| `{board}` \|.*\| ([^|]+) \|$", BOARDS_MD.read_text(), re.M)
+    if row is None:
+        return None
+    cell = row.group(1).strip()
+    if cell.isdigit():
+        return int(cell)
+    pairs = dict(re.findall(r"(\w+) (\d+)", cell))
+    return int(pairs[machine]) if machine in pairs else None
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +60,6 @@ def test_accesses_before_kernel_entry(board, machine, rom, stub, tmp_path):
     assert accesses is not None, "QEMU wrote no trace: it lacks the 'log' trace backend"
     listing = "\n".join(f"{i:3} {a}" for i, a in enumerate(accesses, 1))
     assert len(accesses) <= MAX_ACCESSES, f"{len(accesses)} accesses:\n{listing}"
+    assert documented(board, machine) == len(accesses), \
+        f"docs/boards.md gives {documented(board, machine)} for {board} on -M {machine}, " \
+        f"measured {len(accesses)}:\n{listing}"

@@ -70,3 +70,56 @@ def test_paths_named_in_the_docs_exist(name):
                            r"docs)/[\w./-]+)`", text))
     missing = sorted(p for p in paths if not (REPO / p.rstrip("/")).exists())
     assert not missing, f"docs/{name} names paths that do not exist: {missing}"
+
+
+DOCS_WITH_NAMES = ["plugins.md", "fragments.md", "boards.md", "architecture.md", "recipes.md"]
+
+
+def _globals() -> set[str]:
+    """Every .global label of the project's assembly."""
+    names = set()
+    for path in [*REPO.glob("firmware/*.asm"), *REPO.glob("boards/*/*.asm"),
+                 *REPO.glob("plugins/*/*.asm")]:
+        for line in path.read_text().splitlines():
+            if line.strip().startswith(".global"):
+                names |= {n.strip() for n in line.split(None, 1)[1].split(",")}
+    return names
+
+
+@pytest.mark.parametrize("name", DOCS_WITH_NAMES)
+def test_python_names_the_docs_cite_exist(name):
+    """`qbootcore.x.y`, `qboot_boards.x.Y`, `qbootcore.testing.rom(...)`: importable."""
+    import importlib
+    text = (REPO / "docs" / name).read_text()
+    missing = []
+    for ref in set(re.findall(r"`((?:qbootcore|qboot_boards|qboot_plugins)(?:\.\w+)+)", text)):
+        parts = ref.split(".")
+        for i in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            for attr in parts[i:]:
+                obj = getattr(obj, attr, None)
+            if obj is None:
+                missing.append(ref)
+            break
+    assert not missing, f"docs/{name} names what the code does not have: {missing}"
+
+
+@pytest.mark.parametrize("name", DOCS_WITH_NAMES)
+def test_routines_the_docs_cite_exist(name):
+    """A `routine` of the docs' library tables and lists is a .global of the firmware."""
+    text = (REPO / "docs" / name).read_text()
+    rows = re.findall(r"^\| `(\w+)`(?: / `(\w+)`)? \|", text, re.M)
+    cited = {n for row in rows for n in row if n and "_" in n}
+    listed = re.search(r"\*\*Library routines\*\*(.*?)Each states", text, re.S)
+    if listed:
+        cited |= set(re.findall(r"`(\w+)`", listed.group(1)))
+    known = _globals()
+    options = {o for line in (REPO / "docs" / "recipes.md").read_text().splitlines()
+               for o in re.findall(r"`(\w+)`", line)}
+    missing = sorted(n for n in cited if n not in known and n not in options)
+    if name == "fragments.md":
+        assert {"fw_cfg_xfer", "e820_ram_end", "alloc_fseg", "load_check"} <= cited
+    assert not missing, f"docs/{name} cites routines the firmware does not have: {missing}"

@@ -2,6 +2,8 @@
 
 import hashlib
 
+from dataclasses import replace
+
 import pytest
 
 from qbootcore.backends.keystone_backend import KeystoneAssembler
@@ -44,13 +46,13 @@ def test_overflow_names_the_region_and_largest_fragments():
     bigger = frag("bigger", ".fill 0x1100, 1, 0")
     with pytest.raises(QbootError, match=r"region fseg overflows by \d+ bytes .* largest "
                                          r"fragments: big \(12288 B, t\), bigger"):
-        link([Fragment(**{**big.__dict__, "region": "fseg"}),
-              Fragment(**{**bigger.__dict__, "region": "fseg"})], KS, {})
+        link([replace(big, region="fseg"), replace(bigger, region="fseg")], KS, {})
 
 
 def test_alignment_is_honoured():
     linked = link([frag("a", "nop"), frag("b", "nop", align=64)], KS, {})
-    assert linked.symbols == {"__bss_start": 0x30000, "__bss_end": 0x30000}
+    assert linked.symbols == {"__bss_start": 0x30000, "__bss_end": 0x30000,
+                              "__fseg_end": 0xFE000}
     b = [p for p in linked.placements if p.fragment.name == "b"][0]
     assert b.address % 64 == 0
 
