@@ -127,6 +127,11 @@ class Loader(Component):
     for the kernel."""
 
     probe: str = ""
+    #: a ``.global`` routine called instead of the probes when QEMU got no ``-kernel``
+    #: (from ``kernel_check``, through the generated ``boot_without_kernel``), in loader
+    #: order; it never returns when it boots something (a disk) and returns otherwise.
+    #: ``-kernel`` always wins: with a kernel, only the probes run.
+    without_kernel: str = ""
 
 
 @dataclass(frozen=True)
