@@ -16,8 +16,8 @@ HERE = Path(__file__).parent
 
 
 def fragments(ctx):
-    return [Fragment.from_file(HERE / name, "text32")
-            for name in ("disk_boot.asm", "disk_pci.asm", "virtio_blk.asm")]
+    return [*(Fragment.from_file(HERE / name, "text32")
+              for name in ("disk_boot.asm", "disk_pci.asm", "virtio_blk.asm", "int13.asm"))]
 
 
 @hookimpl
@@ -26,7 +26,7 @@ def qboot_loaders():
         name="disk",
         description="boot sector of a disk (virtio-blk) when QEMU has no -kernel",
         fragments=fragments,
-        constants=(PCI_INC, HERE / "disk.inc", HERE / "virtio.inc"),
+        constants=(PCI_INC, HERE / "disk.inc", HERE / "virtio.inc", HERE / "int13.inc"),
         requires=("bios16",),
         without_kernel="disk_boot",
     )]

@@ -92,6 +92,7 @@ boot_drive:
     cmp word ptr [BOOT_SECTOR_ADDRESS + BOOT_SIGNATURE_OFFSET], BOOT_SIGNATURE
     jne boot_no_signature
     mov [disk_boot_drive], edi
+    call int13_install
     call handoff
     mov esi, disk_rm
     mov word ptr [esi + RM_IP], BOOT_SECTOR_ADDRESS
@@ -105,6 +106,15 @@ boot_read_error:
 boot_no_signature:
     mov esi, why_signature
     jmp tried_puts
+
+; int13_install: drive 80h is the drive block EDI, served by disk_int13 (INT 13h).
+; In: EDI = the drive block.  Clobbers: EAX.
+int13_install:
+    movzx eax, word ptr [BDA_EBDA_SEGMENT]
+    shl eax, 4
+    mov [eax + EBDA_DISK + EBDA_DISK_DRIVES], edi
+    mov byte ptr [BDA_DISK_COUNT], 1
+    ret
 
 ; drive_alloc: a zeroed drive block in the high table zone (reserved at the handoff).
 ; Out: EDI = the block.  Clobbers: EAX, ECX, EDX.
