@@ -223,7 +223,8 @@ i13_edd_size:
 ; transfer: ECX sectors from sector EDX:EAX, to or from ESI, with the drive's DRV_RW, after
 ; checking the range is on the disk; EBX = 0 read, 1 write, 2 verify (nothing moves).
 ; In: EDI = drive block.  Out: CF clear: done; CF set: out of range or the device failed
-; (AH of the frame not yet set).  Clobbers: EAX, EBX, ECX, EDX, ESI.
+; (AL = DISK_STATUS_SECTOR_NOT_FOUND or DISK_STATUS_CONTROLLER_FAILED).
+; Clobbers: EAX, EBX, ECX, EDX, ESI.
 transfer:
     test ecx, ecx
     jz transfer_done
@@ -241,10 +242,14 @@ transfer_in_range:
     pop eax
     cmp ebx, 2
     je transfer_done
-    jmp dword ptr [edi + DRV_RW]
+    call dword ptr [edi + DRV_RW]
+    jnc transfer_done
+    mov al, DISK_STATUS_CONTROLLER_FAILED
+    ret
 transfer_range:
     pop edx
     pop eax
+    mov al, DISK_STATUS_SECTOR_NOT_FOUND
     stc
     ret
 transfer_done:
