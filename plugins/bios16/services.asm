@@ -8,8 +8,8 @@
 
 ; bios16_unknown: every vector without a service of its own.  Out: CF set, registers
 ; unchanged.  bios16_ret_cf / bios16_ret_nc: the common exits (CF set / clear in the
-; caller's FLAGS).
-.global bios16_unknown
+; caller's FLAGS), for other plugins' handlers too.
+.global bios16_unknown, bios16_ret_cf, bios16_ret_nc
 bios16_unknown:
 bios16_ret_cf:
     push bp
@@ -23,6 +23,13 @@ bios16_ret_nc:
     and byte ptr [bp + IRET_FRAME_FLAGS], ~FLAGS_CF & 0xFF
     pop bp
     iret
+
+; bios16_iret_cf: the exit of a handler whose result is in CF (e.g. after bios16_call32):
+; CF into the caller's FLAGS, then IRET.  Out: everything else preserved.
+.global bios16_iret_cf
+bios16_iret_cf:
+    jc bios16_ret_cf
+    jmp bios16_ret_nc
 
 ; bios16_unsupported: the exit of a service that has the AH = 86h convention (INT 15h).
 ; Out: AH = BIOS_STATUS_UNSUPPORTED, CF set.

@@ -78,7 +78,7 @@ def test_e820_returns_exactly_the_firmware_map(machine):
     m = machine()
     expect = firmware_map(m)
     assert len(expect) >= 6 and expect[-1] == (4 * GiB, GiB, RAM)
-    assert (0x9FC00, 0x400, RESERVED) in expect                 # the EBDA (core_reserve)
+    assert (0x9F000, 0x1000, RESERVED) in expect                # the EBDA (core_reserve)
     assert e820_loop(m) == expect
     assert e820_loop(m, size=24) == expect
     assert e820_loop(m, size=4096) == expect                    # larger buffers get 24 bytes
@@ -118,9 +118,9 @@ def contiguous_kb(entries):
 @pytest.mark.parametrize("entries", [
     QEMU_MAP,
     [(0, 8 * MiB, RAM)],
-    [(0, 0x9FC00, RAM), (MiB, 9 * MiB, RAM), (10 * MiB, 0x10000, ACPI),
+    [(0, 0x9F000, RAM), (MiB, 9 * MiB, RAM), (10 * MiB, 0x10000, ACPI),
      (10 * MiB + 0x10000, 500 * MiB, RAM)],                      # ACPI below 16 MiB stops it
-    [(0, 0x9FC00, RAM), (MiB, 40 * MiB, RAM), (41 * MiB, 100 * MiB, RAM)],  # adjacent RAM
+    [(0, 0x9F000, RAM), (MiB, 40 * MiB, RAM), (41 * MiB, 100 * MiB, RAM)],  # adjacent RAM
 ])
 def test_e801_and_88_agree_with_e820(machine, entries):
     m = machine(entries)
@@ -146,7 +146,7 @@ def test_other_int15_functions_are_unsupported(machine):
 def test_int12_base_memory(machine):
     m = machine()
     r = m.int_(0x12, eax=0xFFFF)
-    assert r.reg16("eax") == 639
+    assert r.reg16("eax") == 636
 
 
 def test_bda_and_ebda(machine):
@@ -154,8 +154,8 @@ def test_bda_and_ebda(machine):
     com1, = struct.unpack("<H", m.read(0x400, 2))
     ebda, = struct.unpack("<H", m.read(0x40E, 2))
     base_kb, = struct.unpack("<H", m.read(0x413, 2))
-    assert (com1, ebda, base_kb) == (0x3F8, 0x9FC0, 639)
-    assert m.read(0x9FC00, 1) == b"\x01"                       # EBDA size, KiB
+    assert (com1, ebda, base_kb) == (0x3F8, 0x9F00, 636)
+    assert m.read(0x9F000, 1) == b"\x04"                       # EBDA size, KiB
 
 
 def test_int10_teletype_reaches_the_serial_port(machine):
@@ -393,7 +393,7 @@ def test_enter_real_mode_reaches_the_target(machine, flags, sp):
     assert r.regs["eflags"] & 0x200 == flags & 0x200            # IF only if asked
     assert r.regs["eflags"] & 0x400 == 0                        # DF clear
     # the target can use the BIOS: the IVT is there and INT 12h works from real mode
-    assert m.int_(0x12).reg16("eax") == 639
+    assert m.int_(0x12).reg16("eax") == 636
 
 
 def test_enter_real_mode_refuses_a_stack_without_room(machine):
