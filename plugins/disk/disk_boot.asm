@@ -114,6 +114,7 @@ int13_install:
     shl eax, 4
     mov [eax + EBDA_DISK + EBDA_DISK_DRIVES], edi
     mov byte ptr [BDA_DISK_COUNT], 1
+    mov dword ptr [IVT_BASE + INT_DISK * 4], (FSEG_SEGMENT << 16) | (disk_int13 - FSEG_BASE)
     ret
 
 ; drive_alloc: a zeroed drive block in the high table zone (reserved at the handoff).
