@@ -7,24 +7,20 @@
 .bss disk_rm, RM_SIZE           ; the register block for bios16_enter_real_mode
 .bss disk_tried, DISK_TRIED_SIZE
 .bss disk_tried_end, 4          ; where the next entry of disk_tried goes
+.bss disk_tried_map, PCI_DEVICES_PER_BUS     ; one bit per devfn of bus 0: already tried
 
 ; disk_boot (Loader.without_kernel).  In: nothing.  Out: does not return (boots, or panics
 ; naming every device it tried).
 .global disk_boot
 disk_boot:
     mov dword ptr [disk_tried_end], disk_tried
+    call disk_bootorder_try
     xor ebx, ebx
 boot_scan:
-    mov eax, ebx
-    shl eax, PCI_BDF_SHIFT
-    call disk_pci_read
-    cmp ax, PCI_VENDOR_NONE
-    je boot_absent
-    test ax, ax
-    jz boot_absent
     push ebx
-    call try_function
+    call disk_try_bdf
     pop ebx
+    jc boot_absent
     test ebx, PCI_FUNCTIONS_PER_DEVICE - 1
     jnz boot_next
     mov eax, ebx
@@ -60,9 +56,32 @@ boot_report:
     call console_puts
     jmp panic_end
 
+; disk_try_bdf: boot from a function of bus 0 if it is a disk this loader drives and was
+; not tried before (disk_tried_map).  In: EBX = bdf.  Out: returns when it did not boot:
+; CF set when no function answers there, else CF clear (disk_tried says why a disk did
+; not boot).  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+.global disk_try_bdf
+disk_try_bdf:
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    call disk_pci_read
+    cmp ax, PCI_VENDOR_NONE
+    je try_absent
+    test ax, ax
+    jz try_absent
+    bts dword ptr [disk_tried_map], ebx
+    jc try_done
+    call try_function
+try_done:
+    clc
+    ret
+try_absent:
+    stc
+    ret
+
 ; try_function: a PCI function this loader may boot from.  In: EBX = bdf, EAX = its
 ; vendor/device ID dword.  Out: returns when it did not boot (disk_tried says why).
-; Clobbers: EAX, ECX, EDX, ESI, EDI.
+; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 try_function:
     cmp eax, (VIRTIO_PCI_BLK_TRANSITIONAL << 16) | VIRTIO_PCI_VENDOR
     je try_vblk

@@ -32,7 +32,7 @@ def linked():
     return build(Selection(board="q35", loaders=["linux", "disk"])).linked
 
 
-def machine(linked, *blks, slots=(3, 4), extra=()):
+def machine(linked, *blks, slots=(3, 4), extra=(), bootorder=None):
     host = PciHost(ecam_base=ECAM)
     host.add(0, 0, PciFunction(0x8086, 0x29C0))
     for slot, blk in zip(slots, blks):
@@ -41,6 +41,8 @@ def machine(linked, *blks, slots=(3, 4), extra=()):
         host.add(slot, 0, fn)
     fw = FwCfg()
     fw.add_file("etc/e820", struct.pack("<QQI", 0, 64 << 20, 1))
+    if bootorder is not None:
+        fw.add_file("bootorder", bootorder)
     m = Machine(linked, fw, devices=(host, *blks))
     for blk in blks:
         blk.attach(m)
@@ -156,3 +158,25 @@ def test_kernel_check_without_kernel_hands_over_to_the_disk_loader(linked):
     m = machine(linked, VirtioBlk(image(False)))
     with pytest.raises(Panic, match="no disk boots"):
         m.call("kernel_check")
+
+
+@pytest.mark.parametrize("bootorder", [
+    b"/pci@i0cf8/scsi@4/disk@0,0\n/pci@i0cf8/scsi@3/disk@0,0\x00",
+    # QEMU's form for a function number, and lines to skip: behind a bridge, another device
+    b"/pci@i0cf8/pci-bridge@7/scsi@0/disk@0,0\n/rom@genroms/x.bin\n/pci@i0cf8/scsi@4,0/disk@0,0",
+])
+def test_bootorder_comes_before_the_bus_order(linked, bootorder):
+    first, second = VirtioBlk(image()), VirtioBlk(image())
+    m = machine(linked, first, second, bootorder=bootorder)
+    enter = m.sym("bios16_enter_real_mode")
+    assert m.call("disk_boot", stop_at=(enter,)).entered == enter
+    assert first.requests == [] and second.requests == [(0, 0, 512)]
+
+
+def test_a_disk_bootorder_named_is_not_tried_twice(linked):
+    m = machine(linked, VirtioBlk(image(False)), VirtioBlk(image(False)),
+                bootorder=b"/pci@i0cf8/scsi@4/disk@0,0\n")
+    with pytest.raises(Panic) as exc:
+        m.call("disk_boot")
+    assert ("tried: virtio-blk 00:04.0 (no boot signature 55AAh in sector 0), "
+            "virtio-blk 00:03.0 (no boot signature 55AAh in sector 0).") in str(exc.value)
