@@ -14,6 +14,8 @@
 .global disk_boot
 disk_boot:
     mov dword ptr [disk_tried_end], disk_tried
+    cmp dword ptr [board_pci_host], 0
+    je boot_nothing                 ; a machine without PCI (microvm): no disk this loader drives
     call disk_bootorder_try
     xor ebx, ebx
 boot_scan:
@@ -40,7 +42,7 @@ boot_next:
     inc ebx
     cmp ebx, PCI_DEVICES_PER_BUS * PCI_FUNCTIONS_PER_DEVICE
     jb boot_scan
-    ; nothing booted
+boot_nothing:
     mov esi, msg_nothing_1
     call panic_begin
     call console_puts
