@@ -18,8 +18,9 @@ HERE = Path(__file__).parent
 def fragments(ctx):
     return [*(Fragment.from_file(HERE / name, "text32")
               for name in ("disk_boot.asm", "bootorder.asm", "disk_pci.asm", "virtio_blk.asm",
-                           "int13.asm")),
-            Fragment.from_file(HERE / "int13_rm.asm", "fseg", bits=16)]
+                           "int13.asm", "bbs.asm")),
+            *(Fragment.from_file(HERE / name, "fseg", bits=16)
+              for name in ("int13_rm.asm", "bbs_rm.asm"))]
 
 
 @hookimpl

@@ -128,7 +128,8 @@ boot_no_signature:
     mov esi, why_signature
     jmp tried_puts
 
-; int13_install: drive 80h is the drive block EDI, served by disk_int13 (INT 13h).
+; int13_install: drive 80h is the drive block EDI, served by disk_int13 (INT 13h); INT 19h
+; boots it again, INT 18h reports a boot failure (bbs_rm.asm).
 ; In: EDI = the drive block.  Clobbers: EAX.
 int13_install:
     movzx eax, word ptr [BDA_EBDA_SEGMENT]
@@ -136,6 +137,8 @@ int13_install:
     mov [eax + EBDA_DISK + EBDA_DISK_DRIVES], edi
     mov byte ptr [BDA_DISK_COUNT], 1
     mov dword ptr [IVT_BASE + INT_DISK * 4], (FSEG_SEGMENT << 16) | (disk_int13 - FSEG_BASE)
+    mov dword ptr [IVT_BASE + INT_BOOTSTRAP * 4], (FSEG_SEGMENT << 16) | (disk_int19 - FSEG_BASE)
+    mov dword ptr [IVT_BASE + INT_BOOT_FAILURE * 4], (FSEG_SEGMENT << 16) | (disk_int18 - FSEG_BASE)
     ret
 
 ; drive_alloc: a zeroed drive block in the high table zone (reserved at the handoff).
