@@ -15,6 +15,11 @@ pc,acpi=off``, kernels booted with ``acpi=off``); the manifest's ``plugins`` and
 list`` show the choice.  Option ``skip_with_acpi = true`` (``--option pci.skip_with_acpi=
 true``) makes one ROM for both cases: it walks only when QEMU serves no ACPI tables.
 
+**Resource assignment** is a second feature, ``pci_assign`` (it pulls in the walk): after
+the e820 map has its reservations (stage ``reserve``) it sizes every BAR, ROM BAR and bridge
+window of the functions the walk found and assigns I/O, 32-bit and 64-bit memory, as a
+PC BIOS does (docs/boards.md, "PCI resource assignment").  On in ``recipes/general.toml``.
+
 The board tells the walk what it needs at run time through ``board_pci_host``
 (boards/common): MMCONFIG base and its IRQ routing routine; 0 on a machine without PCI
 (microvm), where the walk does nothing.
@@ -24,26 +29,27 @@ from pathlib import Path
 
 from qbootcore import hookimpl
 from qbootcore.errors import QbootError
-from qbootcore.model import Feature, Fragment, Step
+from qbootcore.model import Feature, Fragment, Option, Step
 from qboot_boards.common import PCI_INC
 
 HERE = Path(__file__).parent
-TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
-
-
-def skip_with_acpi(ctx) -> bool:
-    value = ctx.options_for("pci").get("skip_with_acpi", False)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE or text in FALSE:
-        return text in TRUE
-    raise QbootError(f"pci: skip_with_acpi must be true or false, not {value!r}")
 
 
 def fragments(ctx):
+    skip = ctx.option("pci", "skip_with_acpi")
     return [Fragment.from_file(HERE / "pci.asm", "text32",
-                               constants={"PCI_SKIP_WITH_ACPI": int(skip_with_acpi(ctx))})]
+                               constants={"PCI_SKIP_WITH_ACPI": int(skip)})]
+
+
+def assign_fragments(ctx):
+    return [Fragment.from_file(HERE / "pci_assign.asm", "text32")]
+
+
+@hookimpl
+def qboot_build_started(ctx):
+    if "pci_assign" in ctx.plugins and ctx.option("pci", "skip_with_acpi"):
+        raise QbootError("pci_assign needs the walk's bus numbers, which pci.skip_with_acpi="
+                         "true leaves out when QEMU has ACPI; drop that option")
 
 
 @hookimpl
@@ -55,6 +61,16 @@ def qboot_features():
         fragments=fragments,
         constants=(PCI_INC, HERE / "pci.inc"),
         steps=(Step("fw_cfg", "pci_walk", order=90),),
-        options={"skip_with_acpi": "true: walk only when QEMU serves no ACPI tables "
-                                   "(-M ...,acpi=off); default false: always walk"},
+        options={"skip_with_acpi": Option(bool, default=False,
+                                          help="true: walk only when QEMU serves no ACPI "
+                                               "tables (-M ...,acpi=off); false: always walk")},
+    ), Feature(
+        name="pci_assign",
+        description="PCI resource assignment: sizes every BAR and bridge window and assigns "
+                    "I/O, 32-bit and 64-bit memory (largest first), enables decoding; for "
+                    "guests that do not assign them (32-bit Linux, kvm-unit-tests)",
+        fragments=assign_fragments,
+        constants=(PCI_INC, HERE / "pci.inc", HERE / "pci_assign.inc"),
+        requires=("pci",),
+        steps=(Step("reserve", "pci_assign", order=90),),
     )]
