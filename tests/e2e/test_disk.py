@@ -1,6 +1,6 @@
 """End-to-end, under TCG: disk boot without -kernel (plugins/disk, docs/disk.md).  A GRUB
 i386-pc disk (tests/grubdisk.py) boots the test kernel to its /init through INT 13h on
-virtio-blk; bootindex picks the second of two disks; a disk without a boot signature gives
+virtio-blk and on q35's AHCI; bootindex picks the second of two disks; a disk without a boot signature gives
 the message that says what was tried."""
 
 import subprocess
@@ -62,6 +62,12 @@ def test_grub_boots_linux_from_virtio_blk(rom, grub_disk):
     r = boot(rom, extra=["-drive", f"if=virtio,format=raw,file={grub_disk}"], timeout=TIMEOUT)
     assert r.done and r.report, r.describe()
     assert "GRUB-LOADING" in r.serial and "panic" not in r.debugcon
+
+
+def test_grub_boots_linux_from_ahci_on_q35(rom, grub_disk):
+    """q35's -hda / -drive if=ide is a disk on the ICH9 AHCI controller."""
+    r = boot(rom, extra=["-drive", f"if=ide,format=raw,file={grub_disk}"], timeout=TIMEOUT)
+    assert r.done and r.report, r.describe()
 
 
 def test_bootindex_picks_the_second_disk(rom, grub_disk, hello_disk):
