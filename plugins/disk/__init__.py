@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 def fragments(ctx):
     return [*(Fragment.from_file(HERE / name, "text32")
               for name in ("disk_boot.asm", "bootorder.asm", "disk_pci.asm", "virtio_blk.asm",
-                           "ahci.asm", "int13.asm", "bbs.asm")),
+                           "ahci.asm", "ide.asm", "int13.asm", "bbs.asm")),
             *(Fragment.from_file(HERE / name, "fseg", bits=16)
               for name in ("int13_rm.asm", "bbs_rm.asm"))]
 
@@ -30,7 +30,7 @@ def qboot_loaders():
         description="boot sector of a disk (virtio-blk) when QEMU has no -kernel",
         fragments=fragments,
         constants=(PCI_INC, HERE / "disk.inc", HERE / "virtio.inc", HERE / "int13.inc",
-                   HERE / "ahci.inc"),
+                   HERE / "ahci.inc", HERE / "ide.inc"),
         requires=("bios16",),
         without_kernel="disk_boot",
     )]

@@ -96,7 +96,19 @@ try_function:
     shr eax, PCI_CLASS_SHIFT
     cmp eax, PCI_CLASS_AHCI
     je try_ahci
+    shr eax, PCI_CLASS_SUB_SHIFT
+    cmp eax, PCI_CLASS_IDE
+    je try_ide
     ret
+try_ide:
+    mov esi, name_ide
+    call tried_device
+    mov ecx, DRV_BLOCK_SIZE
+    mov edx, DRV_BLOCK_ALIGN
+    call drive_alloc
+    call ide_init
+    jnc boot_drive
+    jmp try_no_init
 try_vblk:
     mov esi, name_vblk
     call tried_device
@@ -236,6 +248,8 @@ name_vblk:
     .asciz "virtio-blk "
 name_ahci:
     .asciz "ahci "
+name_ide:
+    .asciz "ide "
 sep_entries:
     .asciz ", "
 why_init:
