@@ -117,6 +117,14 @@ try_vblk:
     call drive_alloc
     call vblk_init
     jnc boot_drive
+    ; no modern interface (disable-modern=on): a transitional device's legacy one
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    call disk_pci_read
+    cmp eax, (VIRTIO_PCI_BLK_TRANSITIONAL << 16) | VIRTIO_PCI_VENDOR
+    jne try_no_init
+    call vblk_legacy_init
+    jnc boot_drive
     jmp try_no_init
 try_ahci:
     mov esi, name_ahci

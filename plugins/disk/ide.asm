@@ -8,7 +8,8 @@
 ide_init:
     mov [edi + DRV_BDF], ebx
     mov dword ptr [edi + DRV_RW], ide_rw
-    call ide_bmide
+    mov eax, IDE_BMIDE_INDEX
+    call disk_pci_io_bar
     jc ide_init_fail
     mov [edi + IDE_BM], eax
     mov dx, IDE_CONTROL
@@ -49,46 +50,6 @@ ide_capacity:
     ret
 ide_init_fail:
     mov ebx, [edi + DRV_BDF]
-    stc
-    ret
-
-; ide_bmide: the bus master I/O base (BAR 4), assigned at DISK_IO_BASE when nobody has;
-; I/O decoding and bus mastering switched on.  In: EBX = bdf.  Out: CF clear, EAX = base;
-; CF set: not an I/O BAR.  Clobbers: ECX, EDX.
-ide_bmide:
-    mov eax, ebx
-    shl eax, PCI_BDF_SHIFT
-    or eax, PCI_BAR0 + IDE_BMIDE_INDEX * 4
-    push eax
-    call disk_pci_read
-    test al, PCI_BAR_IO
-    jz ide_bmide_bad
-    and eax, PCI_BAR_IO_MASK
-    jnz ide_bmide_enable
-    mov eax, [esp]
-    mov ecx, DISK_IO_BASE
-    call disk_pci_write
-    mov eax, DISK_IO_BASE
-ide_bmide_enable:
-    mov [esp], eax
-    mov eax, ebx
-    shl eax, PCI_BDF_SHIFT
-    or eax, PCI_COMMAND
-    call disk_pci_read
-    mov ecx, eax
-    or ecx, PCI_COMMAND_IO | PCI_COMMAND_MASTER
-    cmp ecx, eax
-    je ide_bmide_done
-    mov eax, ebx
-    shl eax, PCI_BDF_SHIFT
-    or eax, PCI_COMMAND
-    call disk_pci_write
-ide_bmide_done:
-    pop eax
-    clc
-    ret
-ide_bmide_bad:
-    pop eax
     stc
     ret
 
