@@ -180,3 +180,20 @@ def test_a_disk_bootorder_named_is_not_tried_twice(linked):
         m.call("disk_boot")
     assert ("tried: virtio-blk 00:04.0 (no boot signature 55AAh in sector 0), "
             "virtio-blk 00:03.0 (no boot signature 55AAh in sector 0).") in str(exc.value)
+
+
+def test_a_legacy_only_device_is_driven_through_its_io_bar(linked):
+    blk = VirtioBlk(image(), legacy_only=True)
+    m = machine(linked, blk)
+    enter = m.sym("bios16_enter_real_mode")
+    assert m.call("disk_boot", stop_at=(enter,)).entered == enter
+    assert blk.io_bar & 0xFFFC == 0xC000 and blk.status == 0x7    # ACK, DRIVER, DRIVER_OK
+    assert blk.queue["desc"] & 0xFFF == 0 and blk.queue_size == 256
+    assert m.read(0x7C00, 512) == bytes(blk.disk[:512])
+    ebda = struct.unpack("<H", m.read(0x40E, 2))[0] << 4
+    drive = m.u32(ebda + EBDA_DISK)
+    assert struct.unpack("<Q", m.read(drive + 8, 8))[0] == SECTORS
+    r = m.call(m.u32(drive), edi=drive, eax=40, edx=0, ecx=100, esi=0x10_0000, ebx=0)
+    assert not r.regs["eflags"] & 1
+    assert m.read(0x10_0000, 100 * 512) == bytes(blk.disk[40 * 512:140 * 512])
+    assert [a.kind for a in r.accesses] == ["out"]                 # one notify per request
