@@ -34,7 +34,8 @@ ide_init:
     mov edi, AHCI_IDENTIFY_BUFFER
     mov ecx, IDE_WORDS_PER_SECTOR
     mov dx, IDE_DATA
-    rep insw
+    ; rep insw (66 F3 6D: keystone and GNU as order the two prefixes differently)
+    .byte 0x66, 0xF3, 0x6D
     pop edi
     mov eax, [AHCI_IDENTIFY_BUFFER + ATA_ID_LBA48_SECTORS]
     mov edx, [AHCI_IDENTIFY_BUFFER + ATA_ID_LBA48_SECTORS + 4]
