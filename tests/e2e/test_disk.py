@@ -95,6 +95,13 @@ def test_without_bootindex_the_bus_order_decides(rom, grub_disk, hello_disk):
     assert "BOOTSECTOR-RAN" in r.serial and "GRUB" not in r.serial, r.describe()
 
 
+def test_kernel_still_wins(rom, guest, hello_disk):
+    """With -kernel the disk is never read: Linux boots, the boot sector does not run."""
+    r = boot(rom, kernel=guest / "vmlinuz", initrd=guest / "initrd.cpio.gz",
+             extra=virtio(hello_disk, 3), timeout=TIMEOUT)
+    assert r.done and "BOOTSECTOR-RAN" not in r.serial, r.describe()
+
+
 def test_a_disk_without_boot_signature_says_what_was_tried(rom, blank_disk):
     r = boot(rom, extra=virtio(blank_disk, 5), timeout=15)   # it halts: no exit to wait for
     message = "no -kernel, and no disk boots; tried: " + NO_SIGNATURE.format(slot=5)
