@@ -15,7 +15,8 @@ apt_install() {
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
 }
 
-PKGS=(qemu-system-x86 binutils busybox-static cpio lz4 python3-venv)
+PKGS=(qemu-system-x86 binutils busybox-static cpio lz4 python3-venv
+      grub-pc-bin e2fsprogs fdisk ipxe syslinux-common)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
@@ -62,3 +63,4 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
     $SUDO apt-get update -q >/dev/null
 fi
 bash tests/guest/build-686.sh
+bash tests/guest/build-grub.sh

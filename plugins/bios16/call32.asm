@@ -3,12 +3,13 @@
 ; and back).  The 32-bit side is bios16_call32_pm (call32_pm.asm).
 ;
 ; bios16_call32 (near call from 16-bit code in the F-segment, real mode, CS = FSEG_SEGMENT)
-; In:  EBX = linear address of a 32-bit routine (e.g. in region text32); EAX, ECX, EDX,
-;      ESI, EDI, EBP are passed to it as they are.  Any DS, ES, FS, GS, SS:SP, IF.
+; In:  EBP = linear address of a 32-bit routine (e.g. in region text32; BP is an input of
+;      no BIOS service this is for); EAX, EBX, ECX, EDX, ESI, EDI are passed to it as they
+;      are.  Any DS, ES, FS, GS, SS:SP, IF.
 ; The routine is near-called in 32-bit flat protected mode: CS = SEL_CODE32, DS = ES = FS =
 ;      GS = SS = SEL_DATA32 (the firmware's GDT), interrupts off, DF clear, A20 on, ESP in
 ;      the EBDA (EBDA_STACK32_TOP - EBDA_STACK32 bytes, less 4 for the EBDA base the call
-;      keeps there), EBX = its own address.  It returns with `ret`, CF as its result.  It
+;      keeps there), EBP = its own address.  It returns with `ret`, CF as its result.  It
 ;      must not call bios16_call16 or bios16_call32 (they are not reentrant) nor enable
 ;      interrupts.  The EBDA's linear base is [BDA_EBDA_SEGMENT] << 4.
 ; Out: EAX, EBX, ECX, EDX, ESI, EDI, EBP as the routine left them; CF as it returned it.

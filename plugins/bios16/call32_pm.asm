@@ -1,5 +1,5 @@
 ; bios16_call32_pm: the protected-mode side of bios16_call32 (call32.asm), entered by its far
-; jump with CS = SEL_CODE32, interrupts off, the caller's EAX in the EBDA and EBX = the
+; jump with CS = SEL_CODE32, interrupts off, the caller's EAX in the EBDA and EBP = the
 ; routine.  Flat segments, the EBDA stack, the routine, then back to 16-bit protected mode
 ; (bios16_call32_pm16).  Does not return.
 .global bios16_call32_pm
@@ -16,7 +16,7 @@ bios16_call32_pm:
     push eax
     mov eax, [eax + EBDA_C32_EAX]
     cld
-    call ebx
+    call ebp
     ; EAX = the EBDA base again and the routine's EAX and CF stored (xchg, pop, setc and
     ; mov keep the flags)
     xchg eax, [esp]

@@ -24,21 +24,20 @@ def asm(text, bits=32, base=0):
 
 
 def routine(m, set_cf):
-    """EAX += ECX, EDX = ~EDX, ESI/EDI swapped, EBP = what EBX was (its own address);
-    notes ESP, CS, DS, SS, CR0 and EFLAGS; returns with CF as asked."""
+    """EAX += ECX, EDX = ~EDX, ESI/EDI swapped, EBX = what EBP was (its own address),
+    EBP = what EBX was; notes ESP, CS, DS, SS, EBP and EFLAGS; returns with CF as asked."""
     m.write(ROUTINE, asm(f"""
         mov [{NOTES}], esp
         mov [{NOTES + 4}], cs
         mov [{NOTES + 8}], ds
         mov [{NOTES + 12}], ss
-        mov [{NOTES + 16}], ebx
+        mov [{NOTES + 16}], ebp
         pushfd
         pop dword ptr [{NOTES + 20}]
         add eax, ecx
         not edx
         xchg esi, edi
-        mov ebp, ebx
-        mov ebx, 0x5A5A5A5A
+        xchg ebp, ebx
         {'stc' if set_cf else 'clc'}
         ret""", base=ROUTINE))
 
@@ -49,21 +48,21 @@ def test_call32_runs_the_routine_and_returns_its_registers(machine, set_cf):
     routine(m, set_cf)
     caller_flags = 0x2 | 0x200 | 0x80 | (0 if set_cf else 1)     # IF, SF, CF opposite
     regs = dict(eax=0x1000_0001, ecx=0x0200_0002, edx=0x0F0F_0F0F, esi=0x5151_5151,
-                edi=0xD1D1_D1D1, ebp=0xB0B0_B0B0)
+                edi=0xD1D1_D1D1, ebx=0xB0B0_B0B0)
     m.real_mode()
     r = m.near_call16("bios16_call32", ds=0x1234, es=0x2345, fs=0x3456, gs=0x4567,
-                      ss=0x0700, sp=0x1FFE, ebx=ROUTINE, eflags=caller_flags, **regs)
+                      ss=0x0700, sp=0x1FFE, ebp=ROUTINE, eflags=caller_flags, **regs)
     assert r.regs["eax"] == 0x1200_0003 and r.regs["edx"] == 0xF0F0_F0F0
     assert (r.regs["esi"], r.regs["edi"]) == (0xD1D1_D1D1, 0x5151_5151)
-    assert r.regs["ebp"] == ROUTINE and r.regs["ebx"] == 0x5A5A_5A5A
+    assert r.regs["ebx"] == ROUTINE and r.regs["ebp"] == 0xB0B0_B0B0
     assert r.cf == set_cf
     assert r.regs["eflags"] & 0x280 == 0x280                    # IF and SF as the caller had
     assert r.segs == dict(cs=0, ds=0x1234, es=0x2345, fs=0x3456, gs=0x4567, ss=0x0700)
     assert r.regs["esp"] & 0xFFFF == 0x1FFE
-    # inside: flat protected mode on the EBDA stack, interrupts off, EBX = the routine
-    esp, cs, ds, ss, ebx, eflags = struct.unpack("<6I", m.read(NOTES, 24))
+    # inside: flat protected mode on the EBDA stack, interrupts off, EBP = the routine
+    esp, cs, ds, ss, ebp, eflags = struct.unpack("<6I", m.read(NOTES, 24))
     assert (cs & 0xFFFF, ds & 0xFFFF, ss & 0xFFFF) == (0x10, 0x18, 0x18)
-    assert EBDA + 0x800 <= esp < STACK32_TOP and ebx == ROUTINE
+    assert EBDA + 0x800 <= esp < STACK32_TOP and ebp == ROUTINE
     assert not eflags & 0x200 and not eflags & 0x400
     assert not r.cr0 & 1
 
@@ -108,7 +107,7 @@ def test_call32_keeps_the_callers_gdtr_and_a20(machine, a20, writes):
     port = Port92(a20)
     m.devices = (port,)
     routine(m, False)
-    r, gdtr = gdtr_at_return(m, ebx=ROUTINE)
+    r, gdtr = gdtr_at_return(m, ebp=ROUTINE)
     assert gdtr == (0x0012_3450, 0x2F)
     assert port.writes == writes                                # on for the call, then as it was
     assert [a.address for a in r.accesses] == [0x92] * (1 + len(writes))
@@ -169,7 +168,7 @@ def test_call16_callee_calls_a_service_that_calls_32_bit_code(machine):
             + bytes([0xE9]) + struct.pack("<h", m.sym("bios16_iret_cf") - (stub + 6)))
     m.write(0x60 * 4, struct.pack("<HH", stub - 0xF0000, 0xF000))
     callee(m, f"""
-        mov ebx, {ROUTINE}
+        mov ebp, {ROUTINE}
         mov eax, 40
         mov ecx, 2
         int 0x60
