@@ -3,7 +3,9 @@ and SeaBIOS with the same disk on the same QEMU command line (docs/performance.m
 boot").  Built on :mod:`qbootcore.bench` (its trace parsing and timed runs).
 
 Two stages per firmware, each one traced run (device accesses) and ``runs`` timed runs
-(median time from the reset CPU's start to QEMU's exit):
+(median time from the reset CPU's start to QEMU's exit), next to the null firmware
+(:func:`qbootcore.bench.null_firmware`: its reset vector exits at once), whose time is
+QEMU's own part of every run:
 
 * **boot sector**: a sparse copy of IMAGE whose boot sector starts with an isa-debug-exit
   stub (``BOOT_SECTOR_EXIT``; partition table and signature kept), so the run ends at the
@@ -115,6 +117,12 @@ def bench_disk(image: Path, machine: str = "q35", accel: str = "tcg", runs: int 
     with tempfile.TemporaryDirectory(prefix="qboot-fw-diskbench-") as tmp:
         tmp = Path(tmp)
         stub = boot_sector_copy(image, tmp / "bootsector.img")
+        null = tmp / "null.bin"
+        null.write_bytes(bench.null_firmware())
+        progress("null firmware: QEMU's own part, reset vector -> exit")
+        floor = measure(disk_command(machine, accel, null, stub, interface), bench.NULL_EXIT,
+                        runs, tmp)
+        out["null firmware"] = {"boot sector": floor, "kernel": Stage(failure="n/a")}
         roms = {"SeaBIOS": bench.SEABIOS_ROM, "qboot-fw": build_disk_rom(machine, tmp)}
         for name, rom in roms.items():
             if not rom.is_file():
@@ -136,7 +144,8 @@ def table(results: dict, machine: str, interface: str) -> str:
     def ms(stage):
         return "—" if stage.median_ms is None else f"{stage.median_ms:.1f}"
 
-    lines = [f"disk boot, -M {machine}, -drive if={interface} (TCG; medians from reset)", "",
+    lines = [f"disk boot, -M {machine}, -drive if={interface} (TCG; medians from reset; the "
+             "null firmware's time is QEMU's own, in every other row too)", "",
              "| firmware | to boot sector: ms | accesses | to kernel entry: ms | accesses "
              "| disk controller accesses | port 92h reads |",
              "|---|---:|---:|---:|---:|---:|---:|"]
