@@ -186,12 +186,18 @@ def init_chain(res: Resolved) -> Fragment:
     for s in chain:
         lines += call(s.symbol, s.stage)
     for loader in res.loaders:
-        if tracers:  # a probe that boots does not return: mark before it
+        if tracers and loader.probe:  # a probe that boots does not return: mark before it
             names_used.append(loader.probe)
             lines += [f"    mov esi, name_{len(names_used)}"] + [f"    call {t}" for t in tracers]
-        lines.append(f"    call {loader.probe}    ; loader {loader.name}")
+        if loader.probe:
+            lines.append(f"    call {loader.probe}    ; loader {loader.name}")
     names = ", ".join(l.name for l in res.loaders)
-    lines += ["    mov esi, msg_loaders", "    jmp no_loader_panic", "handoff:"]
+    lines += ["    mov esi, msg_loaders", "    jmp no_loader_panic"]
+    # kernel_check (firmware/boot.asm) calls this when QEMU got no -kernel
+    lines += [".global boot_without_kernel", "boot_without_kernel:"]
+    lines += [f"    call {l.without_kernel}    ; loader {l.name}, no -kernel"
+              for l in res.loaders if l.without_kernel]
+    lines += ["    ret", "handoff:"]
     lines += [f"    call {s.symbol}" for s in handoff]
     lines += ["    ret", "msg_loaders:", f'    .asciz "{names}"']
     lines += [f'name_{i}:\n    .asciz "{sym}"' for i, sym in enumerate(names_used, 1)]

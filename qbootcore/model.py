@@ -324,6 +324,11 @@ class Loader(Component):
     probe: str = ""
     #: the kernel formats it boots, for the "no loader for this kernel" message
     formats: tuple[KernelFormat, ...] = ()
+    #: a ``.global`` routine called instead of the probes when QEMU got no ``-kernel``
+    #: (from ``kernel_check``, through the generated ``boot_without_kernel``), in loader
+    #: order; it never returns when it boots something (a disk) and returns otherwise.
+    #: ``-kernel`` always wins: with a kernel, only the probes run.
+    without_kernel: str = ""
 
 
 @dataclass(frozen=True)
