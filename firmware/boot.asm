@@ -1,7 +1,11 @@
 ; Core steps around the plugins' work: the legacy reservations and the kernel check.
 
-.global kernel_size
+.global kernel_size, kernel_reason
 .bss kernel_size, 4
+; kernel_reason: why a loader declined a kernel QEMU prepared in its format (the loader's
+; probe stores it on its way out, no_loader_panic prints it): the address of its format's
+; files (kernel_format_files_<loader>) as a .long, followed by the message.  0: none.
+.bss kernel_reason, 4
 
 ; core_reserve (step, stage reserve): the EBDA and the F-segment (the BIOS, with the
 ; tables alloc_fseg places there) are not RAM for the guest.  The VGA window and option ROM
@@ -51,7 +55,8 @@ msg_no_kernel:
 ; no_loader_panic: no loader of this ROM took the kernel; name what QEMU prepared and the
 ; loaders this ROM has.  What QEMU prepared: the first format of the generated table
 ; kernel_formats (every installed loader's Loader.formats, qbootcore/build.py) whose files
-; QEMU's fw_cfg directory has.
+; QEMU's fw_cfg directory has.  When that format's loader left a kernel_reason, the panic is
+; that reason (the kernel is bad, not the ROM).
 ; In: ESI = the ROM's loader names.  Does not return.
 .global no_loader_panic
 no_loader_panic:
@@ -66,6 +71,13 @@ kind_next:
     call kernel_format_present
     jz kind_next
     mov edi, [ebp - 4]
+    ; the loader of that format said why it declined: that is the message
+    mov esi, [kernel_reason]
+    test esi, esi
+    jz kind_print
+    lodsd
+    cmp eax, [ebp - 8]
+    je panic
 kind_print:
     mov esi, msg_no_loader_1
     call panic_begin

@@ -33,9 +33,14 @@ class Selection:
     options: dict[str, dict] = field(default_factory=dict)
 
 
-def _choose(kind: str, name: str, known: dict):
+def _choose(kind: str, name: str, known: dict, required_by: str = ""):
     if name not in known:
         valid = ", ".join(known) or "none installed"
+        if not name:
+            raise QbootError(f"the {kind} name is empty; valid {kind}s: {valid}")
+        if required_by:
+            raise QbootError(f"{kind} {name!r} (required by {required_by!r}) is not installed; "
+                             f"install it or leave {required_by} out; installed {kind}s: {valid}")
         raise QbootError(f"unknown {kind} {name!r}; valid {kind}s: {valid}")
     return known[name]
 
@@ -108,14 +113,18 @@ def resolve(sel: Selection, reg: Registry | None = None) -> Resolved:
             raise QbootError(f"loader {name!r} given twice; give each loader once")
         loaders.append(loader)
     wanted = list(sel.plugins)
+    required_by: dict[str, str] = {}    # plugin -> the first component that requires it
     for comp in [board, *loaders]:
         wanted += [r for r in comp.requires if r not in wanted]
+        required_by.update((r, comp.name) for r in comp.requires if r not in required_by)
     features = []
     for name in wanted:
-        feat = _choose("plugin", name, reg.features)
+        feat = _choose("plugin", name, reg.features,
+                       "" if name in sel.plugins else required_by.get(name, ""))
         if feat not in features:
             features.append(feat)
             wanted += [r for r in feat.requires if r not in wanted]
+            required_by.update((r, feat.name) for r in feat.requires if r not in required_by)
     backend = _choose("assembler", sel.assembler, reg.assemblers)
     options = typed_options([board, *loaders, *features], sel.options)
     ctx = BuildContext(board=board.name, loaders=tuple(l.name for l in loaders),

@@ -35,13 +35,13 @@ def make_selection(recipe: Optional[Path] = None, board: Optional[str] = None,
                    option: Optional[List[str]] = None) -> Selection:
     """The recipe (if any) with the command line's choices on top (``build``, ``run``)."""
     sel = read_recipe(recipe) if recipe else Selection()
-    if board:
+    if board is not None:
         sel.board = board
     if loader:
         sel.loaders = list(loader)
     if plugin:
         sel.plugins = list(plugin)
-    if assembler:
+    if assembler is not None:
         sel.assembler = assembler
     for text in option or ():
         name, dot, rest = text.partition(".")

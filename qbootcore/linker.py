@@ -51,6 +51,23 @@ def _align(value: int, align: int) -> int:
     return (value + align - 1) // align * align
 
 
+def _overflow(region: Region, sizes: list[tuple[Fragment, int]],
+              used: int | None = None) -> QbootError:
+    """The error for ``region`` overflowing with fragments of ``sizes``: the fragment that
+    cannot fit even beside the others' bare bytes, or else the largest ones."""
+    sizes = sorted(sizes, key=lambda fs: -fs[1])
+    total = sum(n for _, n in sizes)
+    (f, n), used = sizes[0], total if used is None else used
+    free = region.size - (total - n)
+    if n > free:
+        return QbootError(f"fragment {f.name!r} of plugin {f.owner} needs {n} bytes, region "
+                          f"{region.name} has {max(free, 0)} free; make it smaller or leave "
+                          f"{f.owner} out")
+    largest = ", ".join(f"{g.name} ({m} B, {g.owner})" for g, m in sizes[:3])
+    return QbootError(f"region {region.name} overflows by {used - region.size} bytes ({used} "
+                      f"of {region.size}); largest fragments: {largest}")
+
+
 def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
          regions: dict[str, Region] = REGIONS) -> Linked:
     frags = list(fragments)
@@ -120,7 +137,28 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
                 lines, labels = scanned[f.name]
                 local = {**values, **f.constants} if f.constants else values
                 subst = asm.substitute(lines, labels, local, _where(f))
-                out = assembler.assemble(subst, f.bits, address, _where(f))
+                try:
+                    out = assembler.assemble(subst, f.bits, address, _where(f))
+                except QbootError:
+                    # past the region's end an assembler fails (addresses beyond 4 GiB):
+                    # measured where it assembles, an overflow is reported as one
+                    def measure(g: Fragment) -> int:
+                        if g.source is None:
+                            return len(g.data or b"")
+                        lines = asm.substitute(*scanned[g.name], {**values, **g.constants},
+                                               _where(g))
+                        return len(assembler.assemble(lines, g.bits, 0, _where(g)).code)
+                    try:
+                        fits = offset + measure(f) <= region.end
+                        sizes = [(g, measure(g)) for g in frags[len(placements):]
+                                 if g.region == f.region]
+                    except QbootError:
+                        fits = True
+                    if fits:
+                        raise
+                    sizes += [(q.fragment, q.size) for q in placements
+                              if q.fragment.region == f.region]
+                    raise _overflow(region, sizes) from None
                 p.code, p.lines, p.line_offsets = out.code, subst, out.line_offsets
                 p.labels = out.labels(subst)
             elif f.region == "bss":
@@ -152,12 +190,8 @@ def link(fragments: Sequence[Fragment], assembler, constants: dict[str, int],
     usage = {name: cursor[name] - r.start for name, r in regions.items()}
     for name, r in regions.items():
         if cursor[name] > r.end:
-            mine = sorted((p for p in placements if p.fragment.region == name),
-                          key=lambda p: -p.size)[:3]
-            largest = ", ".join(f"{p.fragment.name} ({p.size} B, {p.fragment.owner})"
-                                for p in mine)
-            raise QbootError(f"region {name} overflows by {cursor[name] - r.end} bytes "
-                             f"({usage[name]} of {r.size}); largest fragments: {largest}")
+            raise _overflow(r, [(p.fragment, p.size) for p in placements
+                                if p.fragment.region == name], usage[name])
 
     rom = bytearray([FILL]) * ROM_SIZE
     for p in placements:

@@ -9,7 +9,8 @@
 .bss linux_kernel_addr, 4
 
 ; linux_probe (loader probe, stage boot).
-; Out: returns when the kernel is not a bzImage; otherwise enters it and never returns.
+; Out: returns when the kernel is not a bzImage (kernel_reason set); otherwise enters it
+; and never returns.
 ; Clobbers: everything but EBP and ESP when it returns.
 .global linux_probe
 linux_probe:
@@ -123,6 +124,8 @@ linux_no_initrd:
     jmp linux_enter
 
 linux_not_mine:
+    ; if QEMU prepared this kernel as a bzImage, the panic says why it is none
+    mov dword ptr [kernel_reason], linux_reason_no_hdrs
     ret
 linux_cmdline_long:
     mov byte ptr [edi], 0
@@ -138,6 +141,9 @@ linux_initrd_overlap:
 
 msg_cmdline_long:
     .asciz "linux: the command line is longer than the kernel's cmdline_size; it was cut there"
+linux_reason_no_hdrs:   ; a kernel_reason (firmware/boot.asm)
+    .long kernel_format_files_linux
+    .asciz "linux: the kernel has no bzImage header (HdrS)"
 msg_bad_header:
     .asciz "linux: the setup header claims to be longer than the boot_params page"
 msg_initrd_overlap:

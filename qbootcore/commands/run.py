@@ -101,6 +101,8 @@ def register(app) -> None:
             if tracer and tracer.feature not in sel.plugins:
                 sel.plugins.append(tracer.feature)
             for what, path in (("kernel", kernel), ("initrd", initrd)):
+                if path is not None and path.is_dir():
+                    fail(f"{what} {path} is a directory; give the {what} file in it")
                 if path is not None and not path.is_file():
                     fail(f"{what} {path}: no such file")
             if accel not in q.ACCELS:

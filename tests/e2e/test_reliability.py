@@ -167,3 +167,13 @@ def test_a_64bit_kernel_on_a_32bit_cpu_says_so(roms, tmp_path, debian_kernel):
               "-cpu max or a 32-bit kernel")
     out = panic_or_text(roms("q35"), debian_kernel, tmp_path, expect, extra=("-cpu", "qemu32"))
     assert expect in out, out[-2000:]
+
+
+def test_random_bytes_as_a_kernel_say_what_is_wrong_with_the_kernel(roms, tmp_path):
+    """Issue 16 item 5: QEMU prepares random bytes as a bzImage; the ROM has the linux
+    loader, so the message is about the kernel, not a rebuild."""
+    junk = tmp_path / "junk"
+    junk.write_bytes(bytes((i * 131 + 7) % 251 for i in range(200_000)))
+    expect = "qboot-fw: panic: linux: the kernel has no bzImage header (HdrS)"
+    out = panic_or_text(roms("q35"), junk, tmp_path, expect)
+    assert expect in out and "Rebuild" not in out, out[-2000:]

@@ -66,3 +66,34 @@ def test_a_probe_finds_its_own_files(linked):
 def test_no_loader_is_named_in_the_core_or_copied_in_a_loader():
     for path in ("firmware/boot.asm", "plugins/multiboot/multiboot.asm", "plugins/pvh/pvh.asm"):
         assert "genroms/" not in (REPO / path).read_text(), path
+
+
+def declined_by_linux(linked, *files):
+    """Run linux_probe on a setup part of junk (no HdrS), with ``files`` in fw_cfg; then the
+    core's no_loader_panic.  Its message."""
+    fw = FwCfg()
+    for name in files:
+        fw.add_file(name, b"\0" * 16)
+    fw.add_item(0x18, bytes(range(256)) * 32)   # FW_CFG_SETUP_DATA: no HdrS at 0x202
+    m = Machine(linked, fw)
+    m.call("fw_cfg_init")
+    m.call("linux_probe")                       # returns: not a bzImage
+    m.write(0x7000, b"linux\0")
+    with pytest.raises(Panic) as exc:
+        m.call("no_loader_panic", esi=0x7000)
+    return str(exc.value)
+
+
+def test_a_kernel_qemu_prepared_as_a_bzimage_but_without_a_header_is_named(linked):
+    """Issue 16 item 5: random bytes as -kernel; the ROM has the linux loader, which says
+    what is wrong with the kernel instead of sending the user to rebuild."""
+    assert declined_by_linux(linked, "genroms/linuxboot_dma.bin") == \
+        "qboot-fw: panic: linux: the kernel has no bzImage header (HdrS)"
+
+
+def test_a_reason_is_only_given_for_its_own_format(linked):
+    """The linux loader declined, but QEMU prepared a multiboot kernel: the ROM lacks its
+    loader, and the panic says so."""
+    assert declined_by_linux(linked, "genroms/multiboot_dma.bin") == (
+        "qboot-fw: panic: no loader in this ROM boots the kernel: QEMU found a multiboot "
+        "kernel (loader: multiboot); this ROM has: linux. Rebuild it with the right --loader.")

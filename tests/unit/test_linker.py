@@ -42,11 +42,27 @@ def test_missing_symbol_names_fragment_and_line():
 
 
 def test_overflow_names_the_region_and_largest_fragments():
-    big = frag("big", ".fill 0x3000, 1, 0")
-    bigger = frag("bigger", ".fill 0x1100, 1, 0")
-    with pytest.raises(QbootError, match=r"region fseg overflows by \d+ bytes .* largest "
-                                         r"fragments: big \(12288 B, t\), bigger"):
+    """Each fits beside the other's bytes, but not with the alignment padding."""
+    big = frag("big", ".fill 0xF00, 1, 0")
+    bigger = frag("bigger", ".fill 0x1000, 1, 0", align=0x1000)
+    with pytest.raises(QbootError, match=r"region fseg overflows by 16 bytes .* largest "
+                                         r"fragments: bigger \(4096 B, t\), big \(3840 B"):
         link([replace(big, region="fseg"), replace(bigger, region="fseg")], KS, {})
+
+
+@pytest.mark.parametrize("region,size", [("fseg", 0x3000), ("text32", 70_000),
+                                         ("text32", 60_000), ("rodata", 70_000)])
+def test_a_fragment_too_large_for_its_region_is_named(region, size):
+    """Issue 16 item 5: not an assembler error (keystone fails on code past 4 GiB), the
+    fragment that cannot fit beside the others, with its size and the room left."""
+    small = frag("small", ".global small\nsmall: nop\nret", region=region)
+    big = frag("big", f"call small\n.fill {size}, 1, 0x90\nret", region=region)
+    after = frag("after", "jmp small", region=region)
+    free = REGIONS[region].size - (2 + 5)
+    with pytest.raises(QbootError) as exc:
+        link([small, big, after], KS, {})
+    assert str(exc.value) == (f"fragment 'big' of plugin t needs {size + 6} bytes, region "
+                              f"{region} has {free} free; make it smaller or leave t out")
 
 
 def test_alignment_is_honoured():
