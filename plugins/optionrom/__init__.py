@@ -1,0 +1,46 @@
+"""The ``optionrom`` feature: PCI expansion ROMs (docs/optionrom.md).
+
+At stage ``late`` (after ``bios16_install``, before the boards lock the F-segment) it makes
+C0000h-EFFFFh shadow RAM (the host bridge's PAM1-PAM6, i440fx or Q35 MCH), runs the VGA
+BIOS at C0000h (fw_cfg ``vgaroms/*``, else the first display controller's ROM BAR) and
+mirrors its INT 10h teletype to COM1, then the ROMs of the other bus-0 functions and fw_cfg
+``genroms/*`` (QEMU's own -kernel loader ROMs excepted): each checked (55AAh, PCI data
+structure with the device's vendor/device ID, x86 code type, checksum; a failure is skipped
+with a warning), copied to the shadow, its init entry far-called in real mode with AX =
+bus/device/function, its PnP expansion headers' BEV/BCV entries recorded
+(``optionrom_bevs``, ``optionrom_bcvs``); then the area is read-only.
+
+Without PCI (microvm) or on another chipset nothing runs; a recipe without the plugin has
+none of this code.
+"""
+
+from pathlib import Path
+
+from qbootcore import hookimpl
+from qbootcore.model import Feature, Fragment, Step
+from qboot_boards.common import PCI_INC
+
+HERE = Path(__file__).parent
+
+
+def fragments(ctx):
+    return [
+        Fragment.from_file(HERE / "scan.asm", "text32", name="optionrom_run"),
+        Fragment.from_file(HERE / "image.asm", "text32", name="optionrom_find_image"),
+        Fragment.from_file(HERE / "shadow.asm", "text32", name="optionrom_shadow"),
+        Fragment.from_file(HERE / "call16.asm", "text32", name="optionrom_far_call"),
+        Fragment.from_file(HERE / "call16_rm.asm", "fseg", bits=16, name="optionrom_rm"),
+    ]
+
+
+@hookimpl
+def qboot_features():
+    return [Feature(
+        name="optionrom",
+        description="PCI option ROMs: VGA BIOS first (INT 10h teletype also on COM1), then "
+                    "NIC and other ROMs in C0000-EFFFF shadow RAM; BEV/BCV entries recorded",
+        fragments=fragments,
+        constants=(PCI_INC, HERE / "optionrom.inc"),
+        steps=(Step("late", "optionrom_run", order=60),),
+        requires=("bios16",),
+    )]
