@@ -15,6 +15,11 @@ pc,acpi=off``, kernels booted with ``acpi=off``); the manifest's ``plugins`` and
 list`` show the choice.  Option ``skip_with_acpi = true`` (``--option pci.skip_with_acpi=
 true``) makes one ROM for both cases: it walks only when QEMU serves no ACPI tables.
 
+**Resource assignment** is a second feature, ``pci_assign`` (it pulls in the walk): after
+the e820 map has its reservations (stage ``reserve``) it sizes every BAR, ROM BAR and bridge
+window of the functions the walk found and assigns I/O, 32-bit and 64-bit memory, as a
+PC BIOS does (docs/boards.md, "PCI resource assignment").  On in ``recipes/general.toml``.
+
 The board tells the walk what it needs at run time through ``board_pci_host``
 (boards/common): MMCONFIG base and its IRQ routing routine; 0 on a machine without PCI
 (microvm), where the walk does nothing.
@@ -46,6 +51,17 @@ def fragments(ctx):
                                constants={"PCI_SKIP_WITH_ACPI": int(skip_with_acpi(ctx))})]
 
 
+def assign_fragments(ctx):
+    return [Fragment.from_file(HERE / "pci_assign.asm", "text32")]
+
+
+@hookimpl
+def qboot_build_started(ctx):
+    if "pci_assign" in ctx.plugins and skip_with_acpi(ctx):
+        raise QbootError("pci_assign needs the walk's bus numbers, which pci.skip_with_acpi="
+                         "true leaves out when QEMU has ACPI; drop that option")
+
+
 @hookimpl
 def qboot_features():
     return [Feature(
@@ -57,4 +73,13 @@ def qboot_features():
         steps=(Step("fw_cfg", "pci_walk", order=90),),
         options={"skip_with_acpi": "true: walk only when QEMU serves no ACPI tables "
                                    "(-M ...,acpi=off); default false: always walk"},
+    ), Feature(
+        name="pci_assign",
+        description="PCI resource assignment: sizes every BAR and bridge window and assigns "
+                    "I/O, 32-bit and 64-bit memory (largest first), enables decoding; for "
+                    "guests that do not assign them (32-bit Linux, kvm-unit-tests)",
+        fragments=assign_fragments,
+        constants=(PCI_INC, HERE / "pci.inc", HERE / "pci_assign.inc"),
+        requires=("pci",),
+        steps=(Step("reserve", "pci_assign", order=90),),
     )]

@@ -10,6 +10,12 @@
 .bss pci_irq_fn, 4      ; the board's PCI_HOST_IRQ routine
 .bss pci_last_bus, 4    ; highest bus number given out so far
 .bss pci_depth, 4       ; bridges between the bus being scanned and bus 0
+; Every function the walk found, in walk order (depth first: a bridge comes before what is
+; behind it): PCI_FUNC_ENTRY_SIZE bytes each (pci.inc), pci_function_count of them.  Other
+; features read it after stage fw_cfg (pci_assign; controllers look for their devices).
+.global pci_functions, pci_function_count
+.bss pci_functions, PCI_MAX_FUNCTIONS * PCI_FUNC_ENTRY_SIZE, 4
+.bss pci_function_count, 4
 
 ; pci_walk (step, stage fw_cfg: after fw_cfg_init, and before the ACPI tables, which QEMU
 ; builds when they are first read and which then see the bus numbers).  Does nothing on a
@@ -38,6 +44,7 @@ pci_walk_go:
     xor eax, eax
     mov [pci_last_bus], eax
     mov [pci_depth], eax
+    mov [pci_function_count], eax
     push ebp
     xor ebx, ebx
     xor esi, esi
@@ -96,6 +103,7 @@ pci_setup_function:
     call pci_read32
     shr eax, PCI_HEADER_TYPE_SHIFT
     movzx eax, al
+    call pci_record_function
     push eax
     mov eax, ebp
     shl eax, PCI_BDF_SHIFT
@@ -136,6 +144,20 @@ function_done:
     ret
 function_absent:
     stc
+    ret
+
+; pci_record_function: add the function at EBP, header type AL, to pci_functions (those
+; beyond PCI_MAX_FUNCTIONS are configured but not recorded).  Clobbers: ECX, EDX.
+pci_record_function:
+    mov ecx, [pci_function_count]
+    cmp ecx, PCI_MAX_FUNCTIONS
+    jae record_full
+    lea edx, [pci_functions + ecx * PCI_FUNC_ENTRY_SIZE]
+    mov [edx + PCI_FUNC_BDF], bp
+    mov [edx + PCI_FUNC_HEADER], al
+    inc ecx
+    mov [pci_function_count], ecx
+record_full:
     ret
 
 ; pci_function_irq: the ISA IRQ of a function's interrupt pin, from the board's routing of
@@ -216,8 +238,9 @@ bridge_scan:
 bridge_skip:
     ret
 
-; pci_read32: In: EAX = bdf << 8 | register (dword aligned).  Out: EAX = the dword.
-; Clobbers: EDX.
+; pci_read32: read a config-space dword (for other features too, after pci_walk ran).
+; In: EAX = bdf << 8 | register (dword aligned).  Out: EAX = the dword.  Clobbers: EDX.
+.global pci_read32
 pci_read32:
     cmp dword ptr [pci_ecam], 0
     je read_mechanism1
@@ -232,8 +255,9 @@ read_mechanism1:
     in eax, dx
     ret
 
-; pci_write32: In: EAX = bdf << 8 | register (dword aligned), ECX = the dword.
-; Clobbers: EAX, EDX.
+; pci_write32: write a config-space dword (for other features too, after pci_walk ran).
+; In: EAX = bdf << 8 | register (dword aligned), ECX = the dword.  Clobbers: EAX, EDX.
+.global pci_write32
 pci_write32:
     cmp dword ptr [pci_ecam], 0
     je write_mechanism1
