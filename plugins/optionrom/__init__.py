@@ -10,6 +10,9 @@ with a warning), copied to the shadow, its init entry far-called in real mode wi
 bus/device/function, its PnP expansion headers' BEV/BCV entries recorded
 (``optionrom_bevs``, ``optionrom_bcvs``); then the area is read-only.
 
+Expansion ROM BARs are mapped where ``pci_assign`` placed them when the build has it
+(``pci_assign_rom_map``), else at a temporary window of this plugin's own.
+
 Without PCI (microvm) or on another chipset nothing runs; a recipe without the plugin has
 none of this code.
 """
@@ -24,7 +27,11 @@ HERE = Path(__file__).parent
 
 
 def fragments(ctx):
+    # with pci_assign every ROM BAR already has an address: map it there; without it, a
+    # temporary window of our own (nothing else is placed in the PCI hole then)
+    mapping = "map_assign.asm" if "pci_assign" in ctx.plugins else "map_own.asm"
     return [
+        Fragment.from_file(HERE / mapping, "text32", name="optionrom_rom_map"),
         Fragment.from_file(HERE / "scan.asm", "text32", name="optionrom_run"),
         Fragment.from_file(HERE / "image.asm", "text32", name="optionrom_find_image"),
         Fragment.from_file(HERE / "shadow.asm", "text32", name="optionrom_shadow"),

@@ -101,83 +101,46 @@ scan_more:
     jb scan_loop
     ret
 
-; optionrom_pci_rom: one function's ROM BAR: size it, map it at OPROM_WINDOW, check and
-; copy its x86 image, unmap it, run it.  The BAR and the command register get their old
-; values back, except that a display controller keeps I/O and memory decoding on (its
-; legacy VGA ranges).  In: EBX = bdf, EAX = 1 for a display controller.
+; optionrom_pci_rom: one function's ROM: mapped (optionrom_rom_map), its x86 image checked
+; against the function's IDs and copied to the shadow, unmapped, run.  A display controller
+; gets I/O and memory decoding on for its legacy VGA ranges.
+; In: EBX = bdf, EAX = 1 for a display controller.
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 optionrom_pci_rom:
     push eax
-    mov esi, ebx
-    shl esi, PCI_BDF_SHIFT
-    or esi, PCI_ROM_BAR
-    call optionrom_cfg_read
-    push eax                      ; [esp]: the BAR as it was
-    mov eax, PCI_ROM_ADDRESS_MASK
-    call optionrom_cfg_write
-    call optionrom_cfg_read
-    and eax, PCI_ROM_ADDRESS_MASK
-    jz rom_none
-    neg eax                       ; the size: the lowest writable address bit
-    cmp eax, OPROM_WINDOW_SIZE
-    ja rom_too_big
-    mov ecx, eax
-    mov eax, OPROM_WINDOW | PCI_ROM_ENABLE
-    call optionrom_cfg_write
-    ; memory decoding on (and I/O for a display controller)
-    mov esi, ebx
-    shl esi, PCI_BDF_SHIFT
-    or esi, PCI_COMMAND
-    call optionrom_cfg_read
-    push eax                      ; [esp]: the command register as it was
-    or eax, PCI_COMMAND_MEMORY
-    call optionrom_cfg_write16
-    ; the x86 image, checked against the function's IDs, into the shadow
+    call optionrom_rom_map
+    test esi, esi
+    jz rom_done
+    push esi
     mov esi, ebx
     shl esi, PCI_BDF_SHIFT
     call optionrom_cfg_read
     mov edx, eax
-    mov esi, OPROM_WINDOW
+    pop esi
     call optionrom_find_image
     jc rom_unmap
     call optionrom_copy
 rom_unmap:
-    setnc dl                      ; DL = copied
-    pop eax                       ; command
-    cmp dword ptr [esp + 4], 0
-    je rom_command
-    or eax, PCI_COMMAND_IO | PCI_COMMAND_MEMORY
-rom_command:
+    setnc al                      ; AL = copied
+    push eax
+    call optionrom_rom_unmap
+    pop eax
+    test al, al
+    jz rom_done
+    cmp dword ptr [esp], 0
+    je rom_run
     mov esi, ebx
     shl esi, PCI_BDF_SHIFT
     or esi, PCI_COMMAND
-    push edx
+    call optionrom_cfg_read
+    or eax, PCI_COMMAND_IO | PCI_COMMAND_MEMORY
     call optionrom_cfg_write16
-    pop edx
-    mov esi, ebx
-    shl esi, PCI_BDF_SHIFT
-    or esi, PCI_ROM_BAR
-    pop eax
-    push edx
-    call optionrom_cfg_write
-    pop edx
-    pop eax                       ; display controller?
-    test dl, dl
-    jz rom_done
-    xchg eax, ebx
-    ; EAX = bdf, EBX = display controller
+rom_run:
+    mov eax, ebx
+    pop ebx                       ; EBX = display controller
     jmp optionrom_init
-rom_too_big:
-    mov esi, msg_too_big
-    call warn
-rom_none:
-    mov esi, ebx
-    shl esi, PCI_BDF_SHIFT
-    or esi, PCI_ROM_BAR
-    pop eax
-    call optionrom_cfg_write
-    pop eax
 rom_done:
+    pop eax
     ret
 
 ; optionrom_fw_cfg_roms: every fw_cfg file named <prefix>*, read into the shadow, checked
@@ -430,6 +393,7 @@ kl_done:
 ; Configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2), two accesses each.
 ; In: ESI = bdf << 8 | register (dword aligned), EAX = the value to write.
 ; Out (read): EAX.  Clobbers: EDX (and EAX for writes).
+.global optionrom_cfg_read, optionrom_cfg_write, optionrom_cfg_write16
 optionrom_cfg_read:
     mov eax, esi
     or eax, PCI_CONFIG_ENABLE
