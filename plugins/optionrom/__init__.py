@@ -36,7 +36,10 @@ def fragments(ctx):
         Fragment.from_file(HERE / "image.asm", "text32", name="optionrom_find_image"),
         Fragment.from_file(HERE / "shadow.asm", "text32", name="optionrom_shadow"),
         Fragment.from_file(HERE / "call16.asm", "text32", name="optionrom_far_call"),
+        Fragment.from_file(HERE / "call16_pm16.asm", "fseg", bits=16, name="optionrom_pm16"),
         Fragment.from_file(HERE / "call16_rm.asm", "fseg", bits=16, name="optionrom_rm"),
+        Fragment.from_file(HERE / "int10.asm", "fseg", bits=16, name="optionrom_int10"),
+        Fragment.from_file(HERE / "int10_vector.asm", "fseg", name="optionrom_vga_vector"),
     ]
 
 

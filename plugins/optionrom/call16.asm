@@ -1,7 +1,7 @@
 ; optionrom_far_call and its way back: 32-bit firmware code far-calls real-mode code (an
 ; option ROM's init entry) and gets control back (Intel SDM Vol. 3A, 9.9.2 "Switching Back
 ; to Real-Address Mode" and 9.9.1 "Switching to Protected Mode").  The 16-bit half is
-; call16_rm.asm.
+; call16_pm16.asm and call16_rm.asm.
 
 .bss optionrom_saved_esp, 4
 
@@ -33,7 +33,7 @@ optionrom_far_call:
     .long optionrom_pm16 - FSEG_BASE
     .word SEL_CODE16
 
-; optionrom_back32: where call16_rm.asm comes back, in 32-bit protected mode with the
+; optionrom_back32: where optionrom_rm comes back, in 32-bit protected mode with the
 ; firmware's GDT.  In: EAX = the target's EAX.  Returns to optionrom_far_call's caller.
 .global optionrom_back32
 optionrom_back32:
