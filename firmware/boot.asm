@@ -6,10 +6,14 @@
 ; core_reserve (step, stage reserve): the EBDA and the F-segment (the BIOS, with the
 ; tables alloc_fseg places there) are not RAM for the guest.  The VGA window and option ROM
 ; space in between are left out of the map, as on real PCs, so that Linux can use them for
-; the PCI host bridge's legacy windows.
+; the PCI host bridge's legacy windows.  The BDA says where the EBDA is and how much
+; conventional memory is below it (two RAM writes, for every ROM: multiboot kernels place
+; their real-mode trampolines by them).
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global core_reserve
 core_reserve:
+    mov word ptr [BDA_EBDA_SEGMENT], EBDA_START >> 4
+    mov word ptr [BDA_BASE_MEMORY_KB], EBDA_START >> KB_SHIFT
     mov eax, EBDA_START
     mov edx, VGA_WINDOW_START - EBDA_START
     mov ebx, E820_RESERVED

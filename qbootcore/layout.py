@@ -14,7 +14,7 @@ a fixed window of ROM offsets plus the linear address its bytes run at:
   boot protocol QEMU implements loads anything into: the Linux setup code goes to 0x10000
   and its command line to 0x20000 (or 0x90000/0x9A000 for old kernels), multiboot's info
   block and memory map to 0x9000-0x95FF, the IVT/BDA and EBDA are below 0x500 and at
-  0x9FC00 (hw/i386/x86.c x86_load_linux, hw/i386/multiboot.c).
+  0x9F000 (hw/i386/x86.c x86_load_linux, hw/i386/multiboot.c).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ apt_install() {
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
 }
 
-PKGS=(qemu-system-x86 binutils busybox-static cpio lz4 python3-venv)
+PKGS=(qemu-system-x86 binutils busybox-static cpio lz4 python3-venv
+      grub-pc-bin e2fsprogs fdisk)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
@@ -55,3 +56,4 @@ fi
 
 log "building the test guest"
 bash tests/guest/build.sh
+bash tests/guest/build-grub.sh

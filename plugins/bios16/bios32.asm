@@ -137,3 +137,14 @@ pci_unsupported:
     stc
     retf
 pcibios_end:
+
+; bios16_pcibios_near: the PCI BIOS for a near call, as bios16_call32 makes it (INT 1Ah
+; AH = B1h in real mode, time.asm): the same functions, registers and results as
+; pcibios_entry, CF the result.
+.global bios16_pcibios_near
+bios16_pcibios_near:
+    ; push cs (0E: keystone 0.9.2 adds an operand-size prefix), then a near call: the
+    ; entry's retf returns here
+    .byte 0x0E
+    call pcibios_entry
+    ret

@@ -1,11 +1,10 @@
 ; The 32-bit side of the 16-bit BIOS services (constants in bios16.inc): the real-mode IVT,
 ; the BIOS data areas and the 8259s, the e820 copy INT 15h serves, and bios16_enter_real_mode.
 
-; bios16_install (step, stage late, before the boards make the F-segment read-only): every
-; IVT vector gets a handler
-; (services.asm), the BDA and EBDA are initialised, the 8259s get the BIOS vector bases with
-; every IRQ masked, and the e820 map is copied for INT 15h.  10 device accesses (the 8259
-; port writes).  Clobbers: EAX, ECX, EDX, ESI, EDI.
+; bios16_install (step, stage late, order 50): every IVT vector gets a handler (the
+; services, the fatal vectors, the hardware IRQs), the BDA and EBDA are initialised and the
+; e820 map is copied for INT 15h.  No device access: the 8259s and the timer are set up only
+; when a real-mode payload starts (bios16_timer_start).  Clobbers: EAX, ECX, EDX, ESI, EDI.
 .global bios16_install
 bios16_install:
     ; the handlers run from the F-segment, which the board has filled with the ROM's fseg
@@ -23,14 +22,18 @@ bios16_install:
     mov eax, (FSEG_SEGMENT << 16) | (bios16_irq_slave - FSEG_BASE)
     mov ecx, PIC_IRQS
     rep stosd
-    mov word ptr [IVT_BASE + INT_NMI * 4], bios16_iret - FSEG_BASE
-    mov word ptr [IVT_BASE + INT_VIDEO * 4], bios16_int10 - FSEG_BASE
-    mov word ptr [IVT_BASE + INT_MEMORY_SIZE * 4], bios16_int12 - FSEG_BASE
-    mov word ptr [IVT_BASE + INT_DISK * 4], bios16_int13 - FSEG_BASE
-    mov word ptr [IVT_BASE + INT_SYSTEM * 4], bios16_int15 - FSEG_BASE
-    mov word ptr [IVT_BASE + INT_KEYBOARD * 4], bios16_int16 - FSEG_BASE
-    mov word ptr [IVT_BASE + INT_TIME * 4], bios16_int1a - FSEG_BASE
-    ; the BDA: COM1, where the EBDA is, how much conventional memory is below it
+    mov esi, install_vectors
+install_next:
+    movzx eax, word ptr [esi]
+    cmp eax, IVT_VECTORS
+    jae install_bda
+    mov dx, [esi + 2]
+    mov [IVT_BASE + eax * 4], dx
+    add esi, 4
+    jmp install_next
+install_bda:
+    ; the BDA: COM1, where the EBDA is, how much conventional memory is below it, the text
+    ; mode INT 10h reports
     mov edi, BDA_START
     xor eax, eax
     mov ecx, BDA_SIZE / 4
@@ -38,31 +41,37 @@ bios16_install:
     mov word ptr [BDA_COM1], COM1
     mov word ptr [BDA_EBDA_SEGMENT], EBDA_START >> 4
     mov word ptr [BDA_BASE_MEMORY_KB], EBDA_START >> KB_SHIFT
+    mov byte ptr [BDA_VIDEO_MODE], VIDEO_MODE_TEXT80
+    mov word ptr [BDA_VIDEO_COLUMNS], VIDEO_COLUMNS
+    mov byte ptr [BDA_VIDEO_ROWS], VIDEO_ROWS_LESS_1
     ; the EBDA: its size, then the e820 copy (bios16_e820_sync)
     mov edi, EBDA_START
     mov ecx, EBDA_SIZE / 4
     rep stosd
     mov byte ptr [EBDA_START + EBDA_SIZE_KB], EBDA_SIZE >> KB_SHIFT
-    ; 8259s: ICW1-ICW4, then OCW1 masks everything (the slave's cascade input included)
-    mov al, PIC_ICW1_INIT_ICW4
-    out PIC1_COMMAND, al
-    out PIC2_COMMAND, al
-    mov al, PIC1_VECTOR_BASE
-    out PIC1_DATA, al
-    mov al, PIC2_VECTOR_BASE
-    out PIC2_DATA, al
-    mov al, PIC_ICW3_MASTER_SLAVE_ON_IRQ2
-    out PIC1_DATA, al
-    mov al, PIC_ICW3_SLAVE_ID
-    out PIC2_DATA, al
-    mov al, PIC_ICW4_8086
-    out PIC1_DATA, al
-    out PIC2_DATA, al
-    mov al, PIC1_MASK_ALL_BUT_CASCADE
-    out PIC1_DATA, al
-    mov al, PIC2_MASK_ALL
-    out PIC2_DATA, al
     jmp bios16_e820_sync
+
+; install_vectors: vector, handler offset in the F-segment; ends with a vector >= 256
+install_vectors:
+    .word 0x00, bios16_exc00 - FSEG_BASE
+    .word 0x01, bios16_exc01 - FSEG_BASE
+    .word INT_NMI, bios16_iret - FSEG_BASE
+    .word 0x03, bios16_exc03 - FSEG_BASE
+    .word 0x04, bios16_exc04 - FSEG_BASE
+    .word 0x05, bios16_exc05 - FSEG_BASE
+    .word 0x06, bios16_exc06 - FSEG_BASE
+    .word 0x07, bios16_exc07 - FSEG_BASE
+    .word INT_TIMER, bios16_irq0 - FSEG_BASE
+    .word INT_VIDEO, bios16_int10 - FSEG_BASE
+    .word INT_MEMORY_SIZE, bios16_int12 - FSEG_BASE
+    .word INT_DISK, bios16_int13 - FSEG_BASE
+    .word INT_SYSTEM, bios16_int15 - FSEG_BASE
+    .word INT_KEYBOARD, bios16_int16 - FSEG_BASE
+    .word INT_BOOT_FAILED, bios16_int18 - FSEG_BASE
+    .word INT_BOOTSTRAP, bios16_int19 - FSEG_BASE
+    .word INT_TIME, bios16_int1a - FSEG_BASE
+    .word INT_USER_TICK, bios16_iret - FSEG_BASE
+    .word IVT_VECTORS, 0
 
 ; bios16_e820_sync (step, stage handoff, after the table zone is reserved; also the end of
 ; bios16_install): copy e820_map to the EBDA for INT 15h E820h, at most EBDA_E820_MAX
@@ -100,11 +109,14 @@ contig_done:
 ;     handover frame is built there and consumed, so the target starts with SP as given.
 ;     Paging off; the caller has run the handoff steps, as every loader does.
 ; Out: does not return.  The target starts in real mode with the IVT of bios16_install
-; (IDTR base 0, limit 3FFh), A20 as it was, DF clear, 64 KiB segment limits.
+; (IDTR base 0, limit 3FFh), the timer running (bios16_timer_start: IRQ 0 unmasked, the
+; 8259s at the BIOS vector bases), A20 as it was, DF clear, 64 KiB segment limits.
 .global bios16_enter_real_mode
 bios16_enter_real_mode:
     cli
     cld
+    ; the BIOS timer, which real-mode programs count on (bios16_timer_start)
+    call bios16_timer_start
     movzx eax, word ptr [esi + RM_SS]
     movzx ebx, word ptr [esi + RM_SP]
     test ebx, ebx

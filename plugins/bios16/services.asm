@@ -8,8 +8,8 @@
 
 ; bios16_unknown: every vector without a service of its own.  Out: CF set, registers
 ; unchanged.  bios16_ret_cf / bios16_ret_nc: the common exits (CF set / clear in the
-; caller's FLAGS).
-.global bios16_unknown
+; caller's FLAGS), for other plugins' handlers too.
+.global bios16_unknown, bios16_ret_cf, bios16_ret_nc
 bios16_unknown:
 bios16_ret_cf:
     push bp
@@ -24,8 +24,16 @@ bios16_ret_nc:
     pop bp
     iret
 
+; bios16_iret_cf: the exit of a handler whose result is in CF (e.g. after bios16_call32):
+; CF into the caller's FLAGS, then IRET.  Out: everything else preserved.
+.global bios16_iret_cf
+bios16_iret_cf:
+    jc bios16_ret_cf
+    jmp bios16_ret_nc
+
 ; bios16_unsupported: the exit of a service that has the AH = 86h convention (INT 15h).
 ; Out: AH = BIOS_STATUS_UNSUPPORTED, CF set.
+.global bios16_unsupported
 bios16_unsupported:
     mov ah, BIOS_STATUS_UNSUPPORTED
     jmp bios16_ret_cf
@@ -48,35 +56,6 @@ irq_eoi_master:
 bios16_iret:
     iret
 
-; bios16_int10 (INT 10h): AH = VIDEO_TELETYPE writes AL to COM1 (there is no screen); all
-; other functions return with registers unchanged.  The UART is polled at most UART_POLLS
-; times for an empty transmitter.  Out: nothing.
-.global bios16_int10
-bios16_int10:
-    cmp ah, VIDEO_TELETYPE
-    jne int10_done
-    push ax
-    push cx
-    push dx
-    mov ah, al
-    mov cx, UART_POLLS
-    mov dx, COM1 + UART_LSR
-int10_poll:
-    in al, dx
-    test al, UART_LSR_THRE
-    jnz int10_send
-    dec cx
-    jnz int10_poll
-int10_send:
-    mov al, ah
-    mov dx, COM1 + UART_THR
-    out dx, al
-    pop dx
-    pop cx
-    pop ax
-int10_done:
-    iret
-
 ; bios16_int12 (INT 12h): Out: AX = KiB of conventional memory (BDA_BASE_MEMORY_KB).
 .global bios16_int12
 bios16_int12:
@@ -87,13 +66,17 @@ bios16_int12:
     pop ds
     iret
 
-; bios16_int13 (INT 13h): there are no BIOS disks.  Out: AH = 01h (invalid function), CF set.
+; bios16_int13 (INT 13h): there are no BIOS disks: every drive is "no such drive".  Out:
+; AH = 01h (invalid function; RBIL Table 00234, what SeaBIOS answers for a drive it does not
+; have), CF set, every other register kept.  A disk plugin's handler jumps here for the
+; drives that are not its own.
 .global bios16_int13
 bios16_int13:
     mov ah, DISK_STATUS_INVALID_FUNCTION
     jmp bios16_ret_cf
 
-; bios16_int15 (INT 15h): the memory size services; anything else: AH = 86h, CF set.
+; bios16_int15 (INT 15h): the memory size services here, block move, wait, system
+; configuration and A20 in int15_ext.asm; anything else: AH = 86h, CF set.
 .global bios16_int15
 bios16_int15:
     cmp ax, SYS_E820
@@ -102,6 +85,14 @@ bios16_int15:
     je int15_e801
     cmp ah, SYS_EXT_MEMORY
     je int15_88
+    cmp ah, SYS_BLOCK_MOVE
+    je bios16_int15_87
+    cmp ah, SYS_WAIT
+    je bios16_int15_86
+    cmp ah, SYS_CONFIG
+    je bios16_int15_c0
+    cmp ah, SYS_A20
+    je bios16_int15_24
     jmp bios16_unsupported
 
 ; AX = E820h: In: EDX = "SMAP", EBX = continuation (0 first), ECX = buffer size (>= 20),
@@ -194,54 +185,6 @@ ram_end:
     mov eax, dword ptr [EBDA_RAM_END]
     pop ds
     ret
-
-; bios16_int16 (INT 16h): there is no keyboard.  AH = 00h/10h (read a key): AX = 0 at once;
-; AH = 01h/11h (is a key waiting?): ZF set, no; AH = 02h/12h (shift flags): AX = 0; any
-; other function: CF set, registers unchanged.
-.global bios16_int16
-bios16_int16:
-    push ax
-    and ah, ~KBD_ENHANCED & 0xFF
-    cmp ah, KBD_CHECK
-    pop ax
-    je kbd_check
-    push ax
-    and ah, ~KBD_ENHANCED & 0xFF
-    cmp ah, KBD_SHIFT_FLAGS
-    pop ax
-    ja bios16_ret_cf
-    xor ax, ax
-    iret
-kbd_check:
-    push bp
-    mov bp, sp
-    or byte ptr [bp + IRET_FRAME_FLAGS], FLAGS_ZF
-    pop bp
-    iret
-
-; bios16_int1a (INT 1Ah): AH = 00h: CF clear, CX:DX = ticks since midnight and AL = the
-; midnight flag, from the BDA (nothing counts them: there is no timer interrupt handler),
-; the flag then cleared.  AH = B1h (real-mode PCI BIOS, not provided; use BIOS32): AH = 81h,
-; CF set.  Anything else, such as the RTC functions 02h/04h ("clock not running"): CF set,
-; registers unchanged.
-.global bios16_int1a
-bios16_int1a:
-    cmp ah, TIME_GET_TICKS
-    je time_ticks
-    cmp ah, PCIBIOS_FUNCTION_ID
-    jne bios16_ret_cf
-    mov ah, PCIBIOS_FUNC_NOT_SUPPORTED
-    jmp bios16_ret_cf
-time_ticks:
-    push ds
-    xor dx, dx
-    mov ds, dx
-    mov dx, word ptr [BDA_TICKS]
-    mov cx, word ptr [BDA_TICKS + 2]
-    mov al, byte ptr [BDA_MIDNIGHT]
-    mov byte ptr [BDA_MIDNIGHT], 0
-    pop ds
-    jmp bios16_ret_nc
 
 ; bios16_handover: the real-mode end of bios16_enter_real_mode (install.asm, pm16.asm),
 ; entered with a far jump from bios16_pm16 in real mode, interrupts off.

@@ -6,6 +6,8 @@ that can also
 * run real-mode code: ``int_(vector, **regs)`` calls a BIOS service through the real-mode
   IVT from a two-instruction caller (``int n; hlt``) at 0000:0500, as a real-mode program
   would, and returns every register, segment register and the flags it got back;
+  ``near_call16(symbol, **regs)`` near-calls a 16-bit routine of the F-segment (such as
+  ``bios16_call32``) from a caller in the F-segment's spare bytes;
 * far-call 32-bit entry points that return with ``retf`` (``far_call32``), such as the
   BIOS32 service directory, with the firmware's GDT loaded;
 * follow a switch from protected to real mode (``run_to``), e.g. ``enter_real_mode``;
@@ -224,6 +226,39 @@ class BiosMachine(Machine):
             return result
         finally:
             self.protected_mode()
+
+    def near_call16(self, address: int | str, *, ds: int = 0, es: int = 0, ss: int = 0,
+                    fs: int = 0, gs: int = 0, sp: int = STACK_TOP, eflags: int = 0x2,
+                    max_insns: int = 1_000_000, **regs: int) -> RealResult:
+        """Near-call a 16-bit routine in the F-segment (CS = F000h) from real mode with the
+        given registers: ``call far F000:stub; hlt`` at 0000:0500, and ``call rel16; retf``
+        as the stub, in the last unused bytes of the fseg region."""
+        uc = self.uc
+        address = address if isinstance(address, int) else self.sym(address)
+        stub = self.NEAR_STUB
+        code = bytes([0xE8]) + struct.pack("<h", address - (stub + 3)) + b"\xCB"
+        if self.read(stub, 4) not in (bytes(4), b"\xff" * 4, code):
+            raise RuntimeError(f"{stub:#x} is not free for the near-call stub")
+        self.write(stub, code)
+        self.write(self.CALLER, bytes([0x9A]) + struct.pack("<HH", stub - 0xF0000, 0xF000)
+                   + b"\xF4")
+        start = len(self.accesses)
+        self.real_mode(ds=ds, es=es, ss=ss, fs=fs, gs=gs)
+        try:
+            for name, value in regs.items():
+                uc.reg_write(GPRS[name], value & 0xFFFFFFFF)
+            uc.reg_write(X.UC_X86_REG_ESP, sp)
+            uc.reg_write(X.UC_X86_REG_EFLAGS, eflags)
+            self._run(self.CALLER, self.CALLER + 5, max_insns, f"call {address:#x}")
+            result = self._result(start)
+            here = result.segs["cs"] * 16 + (result.regs["eip"] & 0xFFFF)
+            if here != self.CALLER + 5:
+                raise RuntimeError(f"call {address:#x} did not return (stopped at {here:#x})")
+            return result
+        finally:
+            self.protected_mode()
+
+    NEAR_STUB = 0xFFFEC  # the last bytes of the fseg region (ROM offset 0xFFEC)
 
     def far_call32(self, address: int | str, max_insns: int = 1_000_000,
                    **regs: int) -> RealResult:

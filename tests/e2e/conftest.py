@@ -24,6 +24,15 @@ def guest() -> Path:
 
 
 @pytest.fixture(scope='session')
+def grub_image(guest) -> Path:
+    """A BIOS disk image on which GRUB (i386-pc, serial console) boots the test kernel and
+    initrd at once (tests/guest/build-grub.sh, made in the guest cache on first use)."""
+    subprocess.run(['bash', str(REPO / 'tests' / 'guest' / 'build-grub.sh')], check=True,
+                   env={**os.environ, 'QBOOT_FW_GUEST': str(guest)})
+    return guest / 'grub.img'
+
+
+@pytest.fixture(scope='session')
 def bios(tmp_path_factory) -> Path:
     if os.environ.get('QBOOT_FW_TEST_BIOS'):
         return Path(os.environ['QBOOT_FW_TEST_BIOS'])

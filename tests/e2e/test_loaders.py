@@ -62,7 +62,7 @@ def test_multiboot_kernel_receives_every_field(board_rom, tmp_path):
     assert all(size == 20 and length > 0 for size, _, length, _ in mmap)
     assert [m[1] for m in mmap] == sorted(m[1] for m in mmap)
     ram = {base: length for _, base, length, kind in mmap if kind == 1}
-    assert int(report["mem_lower"], 16) == ram[0] // 1024 == 639
+    assert int(report["mem_lower"], 16) == ram[0] // 1024 == 636
     assert int(report["mem_upper"], 16) == ram[0x100000] // 1024
     assert 250 << 20 < sum(ram.values()) <= 256 << 20
 

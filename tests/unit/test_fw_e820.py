@@ -64,7 +64,7 @@ def test_init_sorts_and_drops_empty_entries(machine):
 def test_core_reservations_match_a_pc_map(machine):
     m = machine([(0, 512 << 20, RAM)])
     m.call("core_reserve")
-    assert read_map(m) == [(0, 0x9FC00, RAM), (0x9FC00, 0x400, RESERVED),
+    assert read_map(m) == [(0, 0x9F000, RAM), (0x9F000, 0x1000, RESERVED),
                            (0xF0000, 0x10000, RESERVED), (0x100000, (512 << 20) - 0x100000, RAM)]
 
 

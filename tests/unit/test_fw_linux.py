@@ -61,7 +61,7 @@ def test_enters_the_kernel_per_the_32bit_protocol(emu):
     assert set(page[0x1EA:0x1F1]) == {0} and set(page[HDR_END:0x2D0]) == {0}
     assert page[0x1E8] == 4                                   # e820 entries
     e820 = [struct.unpack_from("<QQI", page, 0x2D0 + 20 * i) for i in range(4)]
-    assert e820[0] == (0, 0x9FC00, 1) and e820[-1][0] == 0x100000
+    assert e820[0] == (0, 0x9F000, 1) and e820[-1][0] == 0x100000
     assert set(page[0x2D0 + 80:]) == {0}
     assert m.read(KERNEL_ADDR, 5000) == b"\x90" * 5000
     assert m.read(CMDLINE_ADDR, 2048) == b"console=ttyS0" + bytes(2048 - 13)

@@ -1,0 +1,28 @@
+; bios16_call32_pm: the protected-mode side of bios16_call32 (call32.asm), entered by its far
+; jump with CS = SEL_CODE32, interrupts off, the caller's EAX in the EBDA and EBP = the
+; routine.  Flat segments, the EBDA stack, the routine, then back to 16-bit protected mode
+; (bios16_call32_pm16).  Does not return.
+.global bios16_call32_pm
+bios16_call32_pm:
+    mov eax, SEL_DATA32
+    mov ds, eax
+    mov es, eax
+    mov fs, eax
+    mov gs, eax
+    mov ss, eax
+    movzx eax, word ptr [BDA_EBDA_SEGMENT]
+    shl eax, 4
+    lea esp, [eax + EBDA_STACK32_TOP]
+    push eax
+    mov eax, [eax + EBDA_C32_EAX]
+    cld
+    call ebp
+    ; EAX = the EBDA base again and the routine's EAX and CF stored (xchg, pop, setc and
+    ; mov keep the flags)
+    xchg eax, [esp]
+    pop dword ptr [eax + EBDA_C32_EAX]
+    setc byte ptr [eax + EBDA_C32_CF]
+    ; jmp SEL_CODE16:(bios16_call32_pm16 - FSEG_BASE) (EA ptr16:32)
+    .byte 0xEA
+    .long bios16_call32_pm16 - FSEG_BASE
+    .word SEL_CODE16
