@@ -6,8 +6,8 @@ BIOS at C0000h (fw_cfg ``vgaroms/*``, else the first display controller's ROM BA
 mirrors its INT 10h teletype to COM1, then the ROMs of the other bus-0 functions and fw_cfg
 ``genroms/*`` (QEMU's own -kernel loader ROMs excepted): each checked (55AAh, PCI data
 structure with the device's vendor/device ID, x86 code type, checksum; a failure is skipped
-with a warning), copied to the shadow, its init entry far-called in real mode with AX =
-bus/device/function, its PnP expansion headers' BEV/BCV entries recorded
+with a warning), copied to the shadow, its init entry far-called in real mode
+(``bios16_call16``) with AX = bus/device/function, its PnP expansion headers' BEV/BCV entries recorded
 (``optionrom_bevs``, ``optionrom_bcvs``); then the area is read-only.
 
 Expansion ROM BARs are mapped where ``pci_assign`` placed them when the build has it
@@ -35,9 +35,6 @@ def fragments(ctx):
         Fragment.from_file(HERE / "scan.asm", "text32", name="optionrom_run"),
         Fragment.from_file(HERE / "image.asm", "text32", name="optionrom_find_image"),
         Fragment.from_file(HERE / "shadow.asm", "text32", name="optionrom_shadow"),
-        Fragment.from_file(HERE / "call16.asm", "text32", name="optionrom_far_call"),
-        Fragment.from_file(HERE / "call16_pm16.asm", "fseg", bits=16, name="optionrom_pm16"),
-        Fragment.from_file(HERE / "call16_rm.asm", "fseg", bits=16, name="optionrom_rm"),
         Fragment.from_file(HERE / "int10.asm", "fseg", bits=16, name="optionrom_int10"),
         Fragment.from_file(HERE / "int10_vector.asm", "fseg", name="optionrom_vga_vector"),
     ]

@@ -274,11 +274,7 @@ copy_no_room:
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 optionrom_init:
     push ebx
-    mov edi, [optionrom_next]
-    mov ebx, edi
-    shl ebx, 16 - PARAGRAPH_SHIFT
-    mov bx, OPROM_INIT
-    call optionrom_far_call
+    call optionrom_call_init
     pop ebx
     test ebx, ebx
     jz init_kept
@@ -296,6 +292,32 @@ init_advance:
     lea eax, [edi + ecx + OPROM_ALIGN - 1]
     and eax, 0 - OPROM_ALIGN
     mov [optionrom_next], eax
+    ret
+
+; optionrom_call_init: far-call the init entry of the image at optionrom_next in real mode
+; (bios16_call16) with AX = bdf, BX = DX = DI = FFFFh (no ISA PnP card), ES = 0, on a stack
+; of its own (OPROM_STACK_SEGMENT), interrupts off as the ROM finds them.
+; In: EAX = the bdf.  Clobbers: EAX, ECX, EDX, ESI, EDI.
+optionrom_call_init:
+    sub esp, OPROM_CALL_BLOCK
+    mov esi, eax
+    mov edi, esp
+    mov ecx, OPROM_CALL_BLOCK
+    xor eax, eax
+    rep stosb
+    mov [esp + RM_EAX], esi
+    mov dword ptr [esp + RM_EBX], OPROM_NO_ISA
+    mov dword ptr [esp + RM_EDX], OPROM_NO_ISA
+    mov dword ptr [esp + RM_EDI], OPROM_NO_ISA
+    mov word ptr [esp + RM_IP], OPROM_INIT
+    mov eax, [optionrom_next]
+    shr eax, PARAGRAPH_SHIFT
+    mov [esp + RM_CS], ax
+    mov word ptr [esp + RM_SS], OPROM_STACK_SEGMENT
+    mov word ptr [esp + RM_SP], OPROM_STACK_TOP
+    mov esi, esp
+    call bios16_call16
+    add esp, OPROM_CALL_BLOCK
     ret
 
 ; optionrom_pnp: record the BEV and BCV of each PnP expansion header of the image.
