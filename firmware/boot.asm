@@ -28,7 +28,9 @@ core_reserve:
     jmp e820_add
 
 ; kernel_check (step, stage boot, first): QEMU sets FW_CFG_KERNEL_SIZE for every -kernel
-; (bzImage, multiboot and PVH alike); zero means there is nothing to boot.
+; (bzImage, multiboot and PVH alike); zero means there is nothing to boot with the probes,
+; so the loaders that boot without -kernel (a disk) get their turn (boot_without_kernel,
+; generated in init_chain; it returns when none of them boots): -kernel always wins.
 ; Out: kernel_size set.  Clobbers: EAX, ECX, EDX, EDI.
 .global kernel_check
 kernel_check:
@@ -39,6 +41,7 @@ kernel_check:
     jz no_kernel
     ret
 no_kernel:
+    call boot_without_kernel
     mov esi, msg_no_kernel
     jmp panic
 

@@ -6,7 +6,7 @@ import hashlib
 import os
 import tempfile
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import tomli_w
@@ -106,20 +106,40 @@ def resolve(sel: Selection, reg: Registry | None = None) -> Resolved:
             features.append(feat)
             wanted += [r for r in feat.requires if r not in wanted]
     backend = _choose("assembler", sel.assembler, reg.assemblers)
-    names = {c.name for c in [board, *loaders, *features]}
-    for key, opts in sel.options.items():
-        comp = next((c for c in [board, *loaders, *features] if c.name == key), None)
-        if comp is None:
-            raise QbootError(f"options for {key!r}, which is not part of this build; "
-                             f"options may name: {', '.join(sorted(names))}")
-        for opt in opts:
-            if opt not in comp.options:
-                valid = ", ".join(comp.options) or "none"
-                raise QbootError(f"{key} has no option {opt!r}; valid options: {valid}")
+    options = typed_options([board, *loaders, *features], sel.options)
     ctx = BuildContext(board=board.name, loaders=tuple(l.name for l in loaders),
-                       plugins=tuple(f.name for f in features), options=dict(sel.options))
+                       plugins=tuple(f.name for f in features), options=options)
     reg.manager.hook.qboot_build_started(ctx=ctx)
     return Resolved(board, loaders, features, backend.factory(), ctx)
+
+
+def typed_options(components: list[Component], given: dict[str, dict]) -> dict[str, dict]:
+    """The build's options, converted and checked against each component's declarations
+    (:class:`~qbootcore.model.Option`), with defaults filled in: name -> key -> value."""
+    known = {c.name: c for c in components}
+    for key, opts in given.items():
+        if key not in known:
+            raise QbootError(f"options for {key!r}, which is not part of this build; "
+                             f"options may name: {', '.join(sorted(known))}")
+        for opt in opts:
+            if opt not in known[key].options:
+                valid = ", ".join(known[key].options) or "none"
+                raise QbootError(f"{key} has no option {opt!r}; valid options: {valid}")
+    out: dict[str, dict] = {}
+    for comp in components:
+        values = {}
+        for key, opt in comp.options.items():
+            value = given.get(comp.name, {}).get(key)
+            if value is not None:
+                values[key] = opt.convert(value, f"{comp.name}.{key}")
+            elif opt.required:
+                raise QbootError(f"{comp.name} needs option {key} ({opt.help or opt.type.__name__}): "
+                                 f"add [options.{comp.name}] {key} = ... to the recipe or "
+                                 f"--option {comp.name}.{key}=VALUE")
+            elif opt.default is not None:
+                values[key] = opt.convert(opt.default, f"{comp.name}.{key}")
+        out[comp.name] = values
+    return out
 
 
 def init_chain(res: Resolved) -> Fragment:
@@ -153,12 +173,18 @@ def init_chain(res: Resolved) -> Fragment:
     for s in chain:
         lines += call(s.symbol, s.stage)
     for loader in res.loaders:
-        if tracers:  # a probe that boots does not return: mark before it
+        if tracers and loader.probe:  # a probe that boots does not return: mark before it
             names_used.append(loader.probe)
             lines += [f"    mov esi, name_{len(names_used)}"] + [f"    call {t}" for t in tracers]
-        lines.append(f"    call {loader.probe}    ; loader {loader.name}")
+        if loader.probe:
+            lines.append(f"    call {loader.probe}    ; loader {loader.name}")
     names = ", ".join(l.name for l in res.loaders)
-    lines += ["    mov esi, msg_loaders", "    jmp no_loader_panic", "handoff:"]
+    lines += ["    mov esi, msg_loaders", "    jmp no_loader_panic"]
+    # kernel_check (firmware/boot.asm) calls this when QEMU got no -kernel
+    lines += [".global boot_without_kernel", "boot_without_kernel:"]
+    lines += [f"    call {l.without_kernel}    ; loader {l.name}, no -kernel"
+              for l in res.loaders if l.without_kernel]
+    lines += ["    ret", "handoff:"]
     lines += [f"    call {s.symbol}" for s in handoff]
     lines += ["    ret", "msg_loaders:", f'    .asciz "{names}"']
     lines += [f'name_{i}:\n    .asciz "{sym}"' for i, sym in enumerate(names_used, 1)]
@@ -192,7 +218,7 @@ def build(sel: Selection, reg: Registry | None = None) -> Result:
     frags = firmware.core_fragments()
     for comp in res.components:
         for f in comp.fragments(res.ctx):
-            frags.append(Fragment(**{**f.__dict__, "owner": comp.name}))
+            frags.append(replace(f, owner=comp.name))
     frags += [init_chain(res), firmware.stack_fragment(constants["STACK_SIZE"])]
     linked = link(frags, res.assembler, constants)
     return Result(linked.rom, manifest(res, sel, linked), linked)
@@ -214,7 +240,7 @@ def manifest(res: Resolved, sel: Selection, linked: Linked) -> dict:
         "loaders": list(res.ctx.loaders),
         "plugins": list(res.ctx.plugins),
         "assembler": sel.assembler,
-        "options": {k: dict(v) for k, v in sel.options.items()},
+        "options": {k: {o: res.ctx.options[k][o] for o in v} for k, v in sel.options.items()},
         "rom_size": len(linked.rom),
         "rom_bytes_used": sum(by_owner.values()),
         "sha256": hashlib.sha256(linked.rom).hexdigest(),

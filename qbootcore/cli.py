@@ -81,7 +81,8 @@ def build_cmd(
 
 
 @app.command("list")
-def list_cmd() -> None:
+def list_cmd(verbose: bool = typer.Option(False, "-v", "--verbose",
+                                          help="also each component's options")) -> None:
     """List boards, loaders, plugins and assembler backends."""
     try:
         reg = registry()
@@ -96,6 +97,8 @@ def list_cmd() -> None:
         width = max((len(n) for n in items), default=0)
         for name, item in items.items():
             typer.echo(f"  {name:<{width}}  {item.description}")
+            for key, opt in (getattr(item, "options", {}) if verbose else {}).items():
+                typer.echo(f"  {'':<{width}}    --option {name}.{key}  {opt.describe()}")
 
 
 @app.command("version")

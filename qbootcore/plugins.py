@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 
 import pluggy
 
@@ -12,14 +14,26 @@ from .errors import QbootError
 from .model import AssemblerBackend, Board, Feature, Loader
 
 ENTRY_POINT_GROUP = "qboot_fw"
+#: ``QBOOT_FW_PLUGINS=builtin`` in the environment: load only the plugins qboot-fw itself
+#: ships, not every installed package's (the project's own tests set it, so that an
+#: installed third-party plugin cannot change what they build)
+PLUGINS_ENV = "QBOOT_FW_PLUGINS"
+DISTRIBUTION = "qboot-fw"
 
 
-def make_manager(extra: tuple = ()) -> pluggy.PluginManager:
-    """A plugin manager with the core, every installed entry point, and ``extra`` plugins."""
+def make_manager(extra: tuple = (), builtin_only: bool | None = None) -> pluggy.PluginManager:
+    """A plugin manager with the core, every installed entry point (only qboot-fw's own when
+    ``builtin_only``, default: ``$QBOOT_FW_PLUGINS == "builtin"``), and ``extra`` plugins."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(core_plugin, name="core")
-    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    if builtin_only is None:
+        builtin_only = os.environ.get(PLUGINS_ENV) == "builtin"
+    if builtin_only:
+        for ep in metadata.distribution(DISTRIBUTION).entry_points.select(group=ENTRY_POINT_GROUP):
+            pm.register(ep.load(), name=ep.name)
+    else:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     for plugin in extra:
         pm.register(plugin)
     return pm

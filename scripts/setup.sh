@@ -57,3 +57,10 @@ fi
 log "building the test guest"
 bash tests/guest/build.sh
 bash tests/guest/build-grub.sh
+# the 32-bit guest (tests/e2e/test_pci_assign.py) comes from Debian's i386 archive
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    log "dpkg --add-architecture i386; apt-get update"
+    $SUDO dpkg --add-architecture i386
+    $SUDO apt-get update -q >/dev/null
+fi
+bash tests/guest/build-686.sh

@@ -7,11 +7,12 @@ XLF_KERNEL_64; ``real`` runs the kernel's own real-mode setup code, which needs 
 services of the ``bios16`` plugin.  docs/performance.md compares them.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 from qbootcore import hookimpl
 from qbootcore.errors import QbootError
-from qbootcore.model import Fragment, Loader
+from qbootcore.model import Fragment, Loader, Option
 
 HERE = Path(__file__).parent
 ENTRIES = ("32", "64", "real")
@@ -19,9 +20,7 @@ DEFAULT_ENTRY = "32"
 
 
 def fragments(ctx):
-    entry = str(ctx.options_for("linux").get("entry", DEFAULT_ENTRY))
-    if entry not in ENTRIES:
-        raise QbootError(f"linux: entry must be one of {', '.join(ENTRIES)}, not {entry!r}")
+    entry = ctx.option("linux", "entry")
     enter32 = Fragment.from_file(HERE / "linux_enter32.asm", "text32")
     if entry == "real":
         if "bios16" not in ctx.plugins:
@@ -31,8 +30,7 @@ def fragments(ctx):
                 Fragment.from_file(HERE / "linux_enter_real.asm", "text32")]
     if entry == "32":
         # linux.asm jumps to linux_enter: here that is the 32-bit entry itself
-        enter32 = Fragment(**{**enter32.__dict__,
-                              "source": ".global linux_enter\nlinux_enter:\n" + enter32.source})
+        enter32 = replace(enter32, source=".global linux_enter\nlinux_enter:\n" + enter32.source)
         return [Fragment.from_file(HERE / "linux.asm", "text32"), enter32]
     return [Fragment.from_file(HERE / "linux.asm", "text32"), enter32,
             Fragment.from_file(HERE / "linux_enter64.asm", "text32"),
@@ -47,5 +45,7 @@ def qboot_loaders():
         fragments=fragments,
         constants=(HERE / "linux.inc",),
         probe="linux_probe",
-        options={"entry": f"kernel entry: {' or '.join(ENTRIES)} (default {DEFAULT_ENTRY})"},
+        options={"entry": Option(str, default=DEFAULT_ENTRY, choices=ENTRIES,
+                                 help="kernel entry: 32-bit, 64-bit (long mode) or the "
+                                      "kernel's real-mode setup (needs bios16)")},
     )]

@@ -20,8 +20,7 @@ chooses (default: from the board):
 from pathlib import Path
 
 from qbootcore import hookimpl
-from qbootcore.errors import QbootError
-from qbootcore.model import Feature, Fragment, Step
+from qbootcore.model import Feature, Fragment, Option, Step
 
 HERE = Path(__file__).parent
 ROUTINGS = ("q35", "board", "none", "auto")
@@ -61,10 +60,7 @@ kind_done:
 
 
 def routing(ctx) -> str:
-    value = ctx.options_for("mptable").get("pci_routing", BOARD_ROUTING.get(ctx.board, "none"))
-    if value not in ROUTINGS:
-        raise QbootError(f"mptable: pci_routing {value!r} is not one of {', '.join(ROUTINGS)}")
-    return value
+    return ctx.option("mptable", "pci_routing") or BOARD_ROUTING.get(ctx.board, "none")
 
 
 def fragments(ctx):
@@ -84,6 +80,6 @@ def qboot_features():
         fragments=fragments,
         constants=(HERE / "mptable.inc",),
         steps=(Step("tables", "mptable_build", order=70),),
-        options={"pci_routing": "PCI interrupt routing: q35, board, none or auto "
-                                "(default: from the board)"},
+        options={"pci_routing": Option(str, choices=ROUTINGS,
+                                       help="PCI interrupt routing (default: from the board)")},
     )]

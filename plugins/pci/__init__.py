@@ -29,26 +29,16 @@ from pathlib import Path
 
 from qbootcore import hookimpl
 from qbootcore.errors import QbootError
-from qbootcore.model import Feature, Fragment, Step
+from qbootcore.model import Feature, Fragment, Option, Step
 from qboot_boards.common import PCI_INC
 
 HERE = Path(__file__).parent
-TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
-
-
-def skip_with_acpi(ctx) -> bool:
-    value = ctx.options_for("pci").get("skip_with_acpi", False)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE or text in FALSE:
-        return text in TRUE
-    raise QbootError(f"pci: skip_with_acpi must be true or false, not {value!r}")
 
 
 def fragments(ctx):
+    skip = ctx.option("pci", "skip_with_acpi")
     return [Fragment.from_file(HERE / "pci.asm", "text32",
-                               constants={"PCI_SKIP_WITH_ACPI": int(skip_with_acpi(ctx))})]
+                               constants={"PCI_SKIP_WITH_ACPI": int(skip)})]
 
 
 def assign_fragments(ctx):
@@ -57,7 +47,7 @@ def assign_fragments(ctx):
 
 @hookimpl
 def qboot_build_started(ctx):
-    if "pci_assign" in ctx.plugins and skip_with_acpi(ctx):
+    if "pci_assign" in ctx.plugins and ctx.option("pci", "skip_with_acpi"):
         raise QbootError("pci_assign needs the walk's bus numbers, which pci.skip_with_acpi="
                          "true leaves out when QEMU has ACPI; drop that option")
 
@@ -71,8 +61,9 @@ def qboot_features():
         fragments=fragments,
         constants=(PCI_INC, HERE / "pci.inc"),
         steps=(Step("fw_cfg", "pci_walk", order=90),),
-        options={"skip_with_acpi": "true: walk only when QEMU serves no ACPI tables "
-                                   "(-M ...,acpi=off); default false: always walk"},
+        options={"skip_with_acpi": Option(bool, default=False,
+                                          help="true: walk only when QEMU serves no ACPI "
+                                               "tables (-M ...,acpi=off); false: always walk")},
     ), Feature(
         name="pci_assign",
         description="PCI resource assignment: sizes every BAR and bridge window and assigns "

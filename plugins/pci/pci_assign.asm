@@ -714,7 +714,7 @@ root_mem_low:
 root_mem_place:
     mov edi, PCI_ASSIGN_MEM32_END
     mov ecx, PCI_RES_MEM | (PCI_PASS_PROGRAM << 8)
-    ; fall through
+    jmp assign_root_place32
 
 ; assign_align_down32: round EDI down to a multiple of the power of two EDX (0: none).
 ; Clobbers: EDX.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qbootcore import hookimpl
 from qbootcore.errors import QbootError
-from qbootcore.model import Feature, Fragment, Step
+from qbootcore.model import Feature, Fragment, Option, Step
 
 HERE = Path(__file__).parent
 PMEM_ALIGN = 0x200000
@@ -27,22 +27,24 @@ FIXED = ((0, ONE_MIB, "the first MiB (IVT, BDA, EBDA, F-segment, firmware memory
          (0xB0000000, 0xC0000000, "the q35 MMCONFIG window"),
          (0xFEC00000, FOUR_GIB, "the IOAPIC, LAPIC and BIOS area below 4 GiB"))
 
-
-def _int(value, name: str) -> int:
-    try:
-        return value if isinstance(value, int) else int(str(value), 0)
-    except ValueError:
-        raise QbootError(f"pmem: {name} must be an integer (e.g. 0x10000000), not {value!r}") from None
+OPTIONS = {
+    "legacy_start": Option(int, min=0, max=FOUR_GIB - PMEM_ALIGN,
+                           help="start of a legacy pmem range (2 MiB aligned), e.g. 0x10000000"),
+    "legacy_size": Option(int, min=PMEM_ALIGN, max=FOUR_GIB,
+                          help="its size (a multiple of 2 MiB)"),
+}
 
 
 def legacy_range(options) -> tuple[int, int] | None:
-    """Validate the recipe's legacy range; None when there is none."""
-    if "legacy_start" not in options and "legacy_size" not in options:
+    """The recipe's legacy range (typed and range-checked by the core, see OPTIONS), checked
+    against what pmem knows: alignment and the firmware's fixed reservations; None when
+    there is none."""
+    start, size = options.get("legacy_start"), options.get("legacy_size")
+    if start is None and size is None:
         return None
-    if "legacy_start" not in options or "legacy_size" not in options:
+    if start is None or size is None:
         raise QbootError("pmem: give both legacy_start and legacy_size")
-    start, size = _int(options["legacy_start"], "legacy_start"), _int(options["legacy_size"], "legacy_size")
-    if size <= 0 or start % PMEM_ALIGN or size % PMEM_ALIGN:
+    if start % PMEM_ALIGN or size % PMEM_ALIGN:
         raise QbootError(f"pmem: the legacy range {start:#x}+{size:#x} must be non-empty and "
                          f"2 MiB aligned in start and size (Linux maps pmem in 2 MiB sections)")
     if start + size > FOUR_GIB:
@@ -75,6 +77,5 @@ def qboot_features():
         fragments=fragments,
         constants=(HERE / "pmem.inc",),
         steps=steps,
-        options={"legacy_start": "start of a legacy pmem range (2 MiB aligned)",
-                 "legacy_size": "its size (2 MiB multiple)"},
+        options=OPTIONS,
     )]

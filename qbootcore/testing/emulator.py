@@ -70,12 +70,15 @@ class Machine:
         uc.mem_write(HIGH_ALIAS, linked.rom)
         # The F-segment alias is RAM here: it starts as the ROM's copy, as after shadowing.
         uc.mem_write(FSEG_ALIAS, linked.rom)
-        for base, size in MMIO_WINDOWS:
+        # devices may bring MMIO windows of their own (``mmio_windows``: (base, size)...)
+        windows = MMIO_WINDOWS + tuple(dict.fromkeys(
+            w for d in self.devices for w in getattr(d, "mmio_windows", ())))
+        for base, size in windows:
             uc.mem_map(base, size)
         uc.mem_write(RETURN_MAGIC, b"\xf4")  # hlt
         uc.hook_add(UC_HOOK_INSN, self._in, None, 1, 0, X.UC_X86_INS_IN)
         uc.hook_add(UC_HOOK_INSN, self._out, None, 1, 0, X.UC_X86_INS_OUT)
-        for base, size in MMIO_WINDOWS:
+        for base, size in windows:
             uc.hook_add(UC_HOOK_MEM_READ, self._mmio_read, None, base, base + size - 1)
             uc.hook_add(UC_HOOK_MEM_WRITE, self._mmio_write, None, base, base + size - 1)
         self._halted_at: int | None = None

@@ -17,6 +17,14 @@ write is kept in ``writes`` as (register, size, value).
     host.add(0, 0x00, 0, PciFunction(0x8086, 0x29C0))
     rp = host.add_bridge(0, 0x1C, 0)            # a PCIe root port; returns the bus behind it
     rp.add(0, 0, PciFunction(0x1AF4, 0x1041, pin=1))
+
+Base address registers (``bars={index: (kind, size)}``, kind ``"io"``, ``"mem32"``,
+``"mem32pref"``, ``"mem64"`` or ``"mem64pref"``; a 64-bit BAR takes the next index too) and
+an expansion ROM (``rom=size``) answer sizing as real ones do: the address bits below the
+size read as zero, the type bits are read-only (PCI Local Bus 3.0, 6.2.5).  A bridge's
+window registers are writable, its prefetchable window 64-bit.
+
+    PciFunction(0x1AF4, 0x1110, bars={0: ("mem32", 0x100), 2: ("mem64pref", 1 << 31)})
 """
 
 from __future__ import annotations
@@ -30,6 +38,13 @@ BUS_NUMBERS, BRIDGE_CONTROL, INTERRUPT_LINE, INTERRUPT_PIN = 0x18, 0x3E, 0x3C, 0
 #: writable bytes of every function; bridges add their bus numbers and bridge control
 WRITABLE = {0x04, 0x05, 0x0C, 0x0D, INTERRUPT_LINE, *range(0x40, 0x100)}
 WRITABLE_BRIDGE = WRITABLE | {0x18, 0x19, 0x1A, 0x1B, 0x3E, 0x3F}
+#: BAR kinds -> (read-only low bits, 64-bit)
+BAR_KINDS = {"io": (0x1, False), "mem32": (0x0, False), "mem32pref": (0x8, False),
+             "mem64": (0x4, True), "mem64pref": (0xC, True)}
+BAR0, ROM_DEVICE, ROM_BRIDGE = 0x10, 0x30, 0x38
+#: a bridge's I/O, memory and prefetchable windows (0x1C-0x2F, I/O upper halves 0x30-0x33)
+WINDOWS = set(range(0x1C, 0x20)) | set(range(0x20, 0x30)) | set(range(0x30, 0x34))
+PREF_64 = 0x01
 #: QEMU's PCI-PCI bridge (hw/pci-bridge/pci_bridge_dev.c): Red Hat 1b36:0001
 PCI_BRIDGE_ID = (0x1B36, 0x0001)
 
@@ -61,14 +76,32 @@ class PciBus:
 
 class PciFunction:
     def __init__(self, vendor: int, device: int, *, header_type: int = 0, pin: int = 0,
-                 class_code: int = 0) -> None:
+                 class_code: int = 0, bars: dict | None = None, rom: int = 0) -> None:
         self.config = bytearray(256)
+        self.bars = dict(bars or {})
+        self.rom = rom
         struct.pack_into("<HH", self.config, 0, vendor, device)
         struct.pack_into("<I", self.config, 0x08, class_code << 8)
         self.config[0x0E] = header_type
         self.config[INTERRUPT_PIN] = pin
         self.secondary = PciBus() if self.is_bridge else None
         self.writes: list[tuple[int, int, int]] = []
+        # register -> (mask of writable bits, read-only bits) of each BAR dword
+        self.bar_regs: dict[int, tuple[int, int]] = {}
+        for index, (kind, size) in self.bars.items():
+            low_bits, wide = BAR_KINDS[kind]
+            mask = (~(size - 1)) & ((1 << 64) - 1)
+            reg = BAR0 + 4 * index
+            self.bar_regs[reg] = ((mask & 0xFFFFFFFF) & ~(0x3 if kind == "io" else 0xF),
+                                  low_bits)
+            struct.pack_into("<I", self.config, reg, low_bits)
+            if wide:
+                self.bar_regs[reg + 4] = (mask >> 32, 0)
+        if rom:
+            self.bar_regs[ROM_BRIDGE if self.is_bridge else ROM_DEVICE] = (
+                (~(rom - 1)) & 0xFFFFF800 | 1, 0)
+        if self.is_bridge:
+            self.config[0x24] = self.config[0x26] = PREF_64
 
     @property
     def is_bridge(self) -> bool:
@@ -79,6 +112,17 @@ class PciFunction:
 
     def write(self, register: int, size: int, value: int) -> None:
         self.writes.append((register, size, value))
+        if register in self.bar_regs and size == 4:
+            mask, fixed = self.bar_regs[register]
+            struct.pack_into("<I", self.config, register, (value & mask) | fixed)
+            return
+        if self.is_bridge and register in WINDOWS:
+            for i in range(size):
+                if register + i not in (0x24, 0x26):     # type bits of the pref window
+                    self.config[register + i] = (value >> (8 * i)) & 0xFF
+                else:
+                    self.config[register + i] = (value >> (8 * i)) & 0xF0 | PREF_64
+            return
         writable = WRITABLE_BRIDGE if self.is_bridge else WRITABLE
         for i in range(size):
             if register + i in writable:
@@ -89,6 +133,33 @@ class PciFunction:
 
     def u32(self, register: int) -> int:
         return self.read(register, 4)
+
+    def bar(self, index: int) -> int:
+        """The address BAR ``index`` holds (both halves of a 64-bit one)."""
+        kind, _ = self.bars[index]
+        reg = BAR0 + 4 * index
+        value = self.u32(reg) & ~(0x3 if kind == "io" else 0xF)
+        if BAR_KINDS[kind][1]:
+            value |= self.u32(reg + 4) << 32
+        return value
+
+    @property
+    def rom_address(self) -> int:
+        return self.u32(ROM_BRIDGE if self.is_bridge else ROM_DEVICE)
+
+    @property
+    def command(self) -> int:
+        return self.read(0x04, 2)
+
+    def windows(self) -> dict[str, tuple[int, int] | None]:
+        """A bridge's windows as (base, limit), None when closed."""
+        c = self.config
+        io = ((c[0x1C] & 0xF0) << 8, ((c[0x1D] & 0xF0) << 8) | 0xFFF)
+        mem = ((self.read(0x20, 2) & 0xFFF0) << 16, ((self.read(0x22, 2) & 0xFFF0) << 16) | 0xFFFFF)
+        pref = ((self.read(0x24, 2) & 0xFFF0) << 16 | self.u32(0x28) << 32,
+                ((self.read(0x26, 2) & 0xFFF0) << 16) | 0xFFFFF | self.u32(0x2C) << 32)
+        return {k: (w if w[0] <= w[1] else None) for k, w in
+                (("io", io), ("mem", mem), ("pref", pref))}
 
     @property
     def bus_numbers(self) -> tuple[int, int, int]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from qbootcore.plugins import registry
+from qbootcore.plugins import PLUGINS_ENV, registry
 from tests.qemu import REPO, boot
 
 EXAMPLE = REPO / "examples" / "qboot-fw-oemstrings"
@@ -71,8 +71,10 @@ def plugin_venv(tmp_path_factory):
 
 def qboot_fw(python, *args, **kw):
     """That venv's qboot-fw (the console script lives in whichever environment installed
-    qboot-fw, so run its module with the venv's interpreter)."""
-    return _run([python, "-m", "qbootcore.cli", *args], **kw)
+    qboot-fw, so run its module with the venv's interpreter), with every installed plugin
+    (tests/conftest.py restricts the others to the built-ins)."""
+    env = {k: v for k, v in os.environ.items() if k != PLUGINS_ENV}
+    return _run([python, "-m", "qbootcore.cli", *args], env=env, **kw)
 
 
 def test_installed_packages_are_discovered_with_no_change_to_qboot_fw(plugin_venv):

@@ -49,7 +49,7 @@ def valid(kind, names):
     (["--plugin", "nosuch"], valid("plugin", REG.features)),
     (["--assembler", "nosuch"], valid("assembler", REG.assemblers)),
     (["--recipe", "missing.toml"], "cannot read recipe missing.toml: no such file"),
-    (["--option", "linux.entry=16"], "linux: entry must be one of 32, 64, real, not '16'"),
+    (["--option", "linux.entry=16"], "linux.entry must be one of 32, 64, real, not '16'"),
     (["--option", "linux"], "--option 'linux' is not COMPONENT.KEY=VALUE"),
     (["--option", "linux.entry=real"], "linux: entry=real runs the kernel's real-mode setup "
                                        "code, which needs BIOS services: add --plugin bios16"),
@@ -91,3 +91,11 @@ def test_list_shows_every_kind():
     for word in ("boards:", "q35", "loaders:", "linux", "plugins:", "smbios", "assemblers:",
                  "keystone"):
         assert word in r.stdout
+
+
+def test_list_verbose_shows_the_typed_options():
+    r = qboot("list", "-v")
+    assert r.returncode == 0
+    assert "--option linux.entry  (str; one of 32, 64, real; default '32') kernel entry" in r.stdout
+    assert "--option pmem.legacy_start  (int; 0..0xffe00000)" in r.stdout
+    assert "--option" not in qboot("list").stdout

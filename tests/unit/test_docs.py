@@ -21,6 +21,12 @@ def test_hooks_md_is_up_to_date():
     assert docs.main(["--check"]) == 0
 
 
+def test_recipes_md_lists_every_builtin_option():
+    text = docs.RECIPES_MD.read_text()
+    assert docs.render_options() in text
+    assert "| loader `linux` | `entry` | str | '32' |" in text
+
+
 def test_every_hook_has_a_docstring_and_a_section():
     hooks = docs.hookspec_functions(hookspecs)
     assert {h.__name__ for h in hooks} >= {"qboot_boards", "qboot_loaders", "qboot_features",

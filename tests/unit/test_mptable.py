@@ -189,7 +189,7 @@ def test_auto_board_picks_the_routing_at_run_time(roms, host, first_pin):
 
 
 def test_bad_routing_option_is_refused(roms):
-    with pytest.raises(QbootError, match="pci_routing 'isa' is not one of"):
+    with pytest.raises(QbootError, match="mptable.pci_routing must be one of q35, board, none, auto, not 'isa'"):
         roms("q35", pci_routing="isa")
 
 

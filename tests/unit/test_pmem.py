@@ -15,7 +15,8 @@ def pmem_build(**options):
 
 @pytest.mark.parametrize("options,message", [
     ({"legacy_start": 0x10000001, "legacy_size": 0x200000}, "2 MiB aligned"),
-    ({"legacy_start": 0x10000000, "legacy_size": 0x100000}, "2 MiB aligned"),
+    ({"legacy_start": 0x10000000, "legacy_size": 0x300000}, "2 MiB aligned"),
+    ({"legacy_start": 0x10000000, "legacy_size": 0x100000}, "legacy_size needs a value of at least 0x200000"),
     ({"legacy_start": 0, "legacy_size": 0x200000}, "overlaps the first MiB"),
     ({"legacy_start": 0xAFE00000, "legacy_size": 0x400000}, "overlaps the q35 MMCONFIG"),
     ({"legacy_start": 0xFFE00000, "legacy_size": 0x400000}, "below 4 GiB"),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from qbootcore import hookimpl
 from qbootcore.errors import QbootError
-from qbootcore.model import Feature, Fragment, Step
+from qbootcore.model import Feature, Fragment, Option, Step
 
 HERE = Path(__file__).parent
 NAME = "oemstrings"
@@ -30,18 +30,14 @@ MAX_STRINGS = 255
 #: smbios_load runs in stage ``tables`` at order 60; this must come after it
 ORDER = 70
 
+OPTIONS = {"strings": Option(list, required=True, min=1, max=MAX_STRINGS,
+                             help="the OEM strings: a list (recipe) or one string (--option)")}
+
 
 def strings_from(options) -> list[str]:
-    """The recipe's strings, checked: 1 to 255 non-empty strings of printable ASCII."""
-    value = options.get("strings")
-    if value is None:
-        raise QbootError(f"{NAME}: no strings; add [options.{NAME}] strings = [\"...\"] to the "
-                         f"recipe (or --option {NAME}.strings=TEXT)")
-    strings = [value] if isinstance(value, str) else value
-    if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
-        raise QbootError(f"{NAME}: strings must be a list of strings, not {value!r}")
-    if not 1 <= len(strings) <= MAX_STRINGS:
-        raise QbootError(f"{NAME}: give 1 to {MAX_STRINGS} strings, not {len(strings)}")
+    """The recipe's strings (a list of 1 to 255, required: the core checked that, see
+    OPTIONS), each checked to be non-empty printable ASCII."""
+    strings = options["strings"]
     for s in strings:
         # a NUL would end the string early and an empty string would end the whole set
         if not s or not s.isascii() or not s.isprintable():
@@ -81,5 +77,5 @@ def qboot_features():
         constants=(HERE / "oemstrings.inc",),
         steps=(Step("tables", "oemstrings_add", order=ORDER),),
         requires=("smbios",),
-        options={"strings": "the OEM strings: a list (recipe) or one string (--option)"},
+        options=OPTIONS,
     )]

@@ -1,0 +1,232 @@
+; disk_boot: the disk loader's entry when QEMU got no -kernel (Loader.without_kernel, called
+; from kernel_check): find the disks on PCI bus 0, read each one's sector 0 to 0000:7C00,
+; and enter the first with the boot signature in real mode, as a PC BIOS does (BIOS Boot
+; Specification 1.01, 6.5.2).  When none boots, say what was tried and halt.
+
+.bss disk_boot_drive, 4         ; the drive block of the boot drive (80h)
+.bss disk_rm, RM_SIZE           ; the register block for bios16_enter_real_mode
+.bss disk_tried, DISK_TRIED_SIZE
+.bss disk_tried_end, 4          ; where the next entry of disk_tried goes
+.bss disk_tried_map, PCI_DEVICES_PER_BUS     ; one bit per devfn of bus 0: already tried
+
+; disk_boot (Loader.without_kernel).  In: nothing.  Out: does not return (boots, or panics
+; naming every device it tried).
+.global disk_boot
+disk_boot:
+    mov dword ptr [disk_tried_end], disk_tried
+    cmp dword ptr [board_pci_host], 0
+    je boot_nothing                 ; a machine without PCI (microvm): no disk this loader drives
+    call disk_bootorder_try
+    xor ebx, ebx
+boot_scan:
+    push ebx
+    call disk_try_bdf
+    pop ebx
+    jc boot_absent
+    test ebx, PCI_FUNCTIONS_PER_DEVICE - 1
+    jnz boot_next
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    or eax, PCI_HEADER_DWORD
+    call disk_pci_read
+    shr eax, PCI_HEADER_TYPE_SHIFT
+    test al, PCI_HEADER_MULTIFUNCTION
+    jnz boot_next
+    jmp boot_skip_device
+boot_absent:
+    test ebx, PCI_FUNCTIONS_PER_DEVICE - 1
+    jnz boot_next
+boot_skip_device:
+    or ebx, PCI_FUNCTIONS_PER_DEVICE - 1
+boot_next:
+    inc ebx
+    cmp ebx, PCI_DEVICES_PER_BUS * PCI_FUNCTIONS_PER_DEVICE
+    jb boot_scan
+boot_nothing:
+    mov esi, msg_nothing_1
+    call panic_begin
+    call console_puts
+    mov esi, msg_none_found
+    mov eax, [disk_tried_end]
+    cmp eax, disk_tried
+    je boot_report
+    mov byte ptr [eax], 0
+    mov esi, disk_tried
+boot_report:
+    call console_puts
+    mov esi, msg_nothing_2
+    call console_puts
+    jmp panic_end
+
+; disk_try_bdf: boot from a function of bus 0 if it is a disk this loader drives and was
+; not tried before (disk_tried_map).  In: EBX = bdf.  Out: returns when it did not boot:
+; CF set when no function answers there, else CF clear (disk_tried says why a disk did
+; not boot).  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+.global disk_try_bdf
+disk_try_bdf:
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    call disk_pci_read
+    cmp ax, PCI_VENDOR_NONE
+    je try_absent
+    test ax, ax
+    jz try_absent
+    bts dword ptr [disk_tried_map], ebx
+    jc try_done
+    call try_function
+try_done:
+    clc
+    ret
+try_absent:
+    stc
+    ret
+
+; try_function: a PCI function this loader may boot from.  In: EBX = bdf, EAX = its
+; vendor/device ID dword.  Out: returns when it did not boot (disk_tried says why).
+; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+try_function:
+    cmp eax, (VIRTIO_PCI_BLK_TRANSITIONAL << 16) | VIRTIO_PCI_VENDOR
+    je try_vblk
+    cmp eax, (VIRTIO_PCI_BLK_MODERN << 16) | VIRTIO_PCI_VENDOR
+    je try_vblk
+    ret
+try_vblk:
+    mov esi, name_vblk
+    call tried_device
+    call drive_alloc
+    call vblk_init
+    jnc boot_drive
+    mov esi, why_init
+    jmp tried_puts
+
+; boot_drive: read sector 0 of a drive to 0000:7C00; enter it when it has the boot
+; signature.  In: EDI = the drive block.  Out: returns when it cannot be read or has no
+; signature (disk_tried says which).  Clobbers: EAX, EBX, ECX, EDX, ESI.
+boot_drive:
+    xor eax, eax
+    xor edx, edx
+    xor ebx, ebx
+    mov ecx, 1
+    mov esi, BOOT_SECTOR_ADDRESS
+    call dword ptr [edi + DRV_RW]
+    jc boot_read_error
+    cmp word ptr [BOOT_SECTOR_ADDRESS + BOOT_SIGNATURE_OFFSET], BOOT_SIGNATURE
+    jne boot_no_signature
+    mov [disk_boot_drive], edi
+    call int13_install
+    call handoff
+    mov esi, disk_rm
+    mov word ptr [esi + RM_IP], BOOT_SECTOR_ADDRESS
+    mov word ptr [esi + RM_SP], BOOT_STACK_TOP
+    mov dword ptr [esi + RM_EDX], BOOT_DRIVE_FIRST_HD
+    mov word ptr [esi + RM_FLAGS], FLAGS_IF
+    jmp bios16_enter_real_mode
+boot_read_error:
+    mov esi, why_read
+    jmp tried_puts
+boot_no_signature:
+    mov esi, why_signature
+    jmp tried_puts
+
+; int13_install: drive 80h is the drive block EDI, served by disk_int13 (INT 13h); INT 19h
+; boots it again, INT 18h reports a boot failure (bbs_rm.asm).
+; In: EDI = the drive block.  Clobbers: EAX.
+int13_install:
+    movzx eax, word ptr [BDA_EBDA_SEGMENT]
+    shl eax, 4
+    mov [eax + EBDA_DISK + EBDA_DISK_DRIVES], edi
+    mov byte ptr [BDA_DISK_COUNT], 1
+    mov dword ptr [IVT_BASE + INT_DISK * 4], (FSEG_SEGMENT << 16) | (disk_int13 - FSEG_BASE)
+    mov dword ptr [IVT_BASE + INT_BOOTSTRAP * 4], (FSEG_SEGMENT << 16) | (disk_int19 - FSEG_BASE)
+    mov dword ptr [IVT_BASE + INT_BOOT_FAILURE * 4], (FSEG_SEGMENT << 16) | (disk_int18 - FSEG_BASE)
+    ret
+
+; drive_alloc: a zeroed drive block in the high table zone (reserved at the handoff).
+; Out: EDI = the block.  Clobbers: EAX, ECX, EDX.
+drive_alloc:
+    mov ecx, DRV_BLOCK_SIZE
+    mov edx, DRV_BLOCK_ALIGN
+    call alloc_high
+    push edi
+    xor eax, eax
+    mov ecx, DRV_BLOCK_SIZE
+    rep stosb
+    pop edi
+    ret
+
+; tried_device: start an entry of disk_tried: "<kind> bb:dd.f".  In: ESI = the kind's name,
+; EBX = bdf.  Clobbers: EAX, ECX, EDX, ESI.
+tried_device:
+    mov eax, [disk_tried_end]
+    cmp eax, disk_tried
+    je tried_first
+    push esi
+    mov esi, sep_entries
+    call tried_puts
+    pop esi
+tried_first:
+    call tried_puts
+    mov eax, ebx
+    shr eax, 8
+    call tried_hex2
+    mov al, CHAR_COLON
+    call tried_char
+    mov eax, ebx
+    shr eax, 3
+    and eax, 0x1F
+    call tried_hex2
+    mov al, CHAR_DOT
+    call tried_char
+    mov eax, ebx
+    and eax, 7
+    add al, CHAR_ZERO
+    jmp tried_char
+
+; tried_hex2: In: AL = a byte, appended as two hex digits.  Clobbers: EAX, ECX, EDX.
+tried_hex2:
+    push eax
+    shr al, 4
+    call tried_digit
+    pop eax
+tried_digit:
+    and eax, 0xF
+    mov al, [hex_digits + eax]
+; tried_char: In: AL = a character, appended unless disk_tried is full.  Clobbers: EDX.
+tried_char:
+    mov edx, [disk_tried_end]
+    cmp edx, disk_tried + DISK_TRIED_SIZE - 1
+    jae tried_char_full
+    mov [edx], al
+    inc edx
+    mov [disk_tried_end], edx
+tried_char_full:
+    ret
+
+; tried_puts: In: ESI = a NUL-terminated string, appended.  Clobbers: EAX, EDX, ESI.
+tried_puts:
+    lodsb
+    test al, al
+    jz tried_puts_done
+    call tried_char
+    jmp tried_puts
+tried_puts_done:
+    ret
+
+hex_digits:
+    .ascii "0123456789abcdef"
+name_vblk:
+    .asciz "virtio-blk "
+sep_entries:
+    .asciz ", "
+why_init:
+    .asciz " (the device did not initialise)"
+why_read:
+    .asciz " (sector 0 could not be read)"
+why_signature:
+    .asciz " (no boot signature 55AAh in sector 0)"
+msg_nothing_1:
+    .asciz "no -kernel, and no disk boots; tried: "
+msg_none_found:
+    .asciz "nothing (no disk controller this ROM drives on PCI bus 0)"
+msg_nothing_2:
+    .asciz ". Give QEMU -kernel, or a disk with a boot sector."

@@ -1,0 +1,136 @@
+; PCI configuration access and BAR set-up for the disk loader (constants: boards/common/
+; pci.inc, disk.inc).  Config space goes through the board's MMCONFIG when it has one (one
+; device access per read or write), else mechanism #1 (two).  Boot time only.
+
+.bss disk_mmio_next, 4      ; next free address for a memory BAR (DISK_MMIO_BASE up)
+
+; disk_pci_read: In: EAX = bdf << 8 | register (dword aligned).  Out: EAX = the dword.
+; Clobbers: EDX.
+.global disk_pci_read
+disk_pci_read:
+    call pci_address
+    jc read_mechanism1
+    mov eax, [eax]
+    ret
+read_mechanism1:
+    mov dx, PCI_CONFIG_ADDRESS
+    out dx, eax
+    mov dx, PCI_CONFIG_DATA
+    in eax, dx
+    ret
+
+; disk_pci_write: In: EAX = bdf << 8 | register (dword aligned), ECX = the dword.
+; Clobbers: EAX, EDX.
+.global disk_pci_write
+disk_pci_write:
+    call pci_address
+    jc write_mechanism1
+    mov [eax], ecx
+    ret
+write_mechanism1:
+    mov dx, PCI_CONFIG_ADDRESS
+    out dx, eax
+    mov eax, ecx
+    mov dx, PCI_CONFIG_DATA
+    out dx, eax
+    ret
+
+; pci_address: In: EAX = bdf << 8 | register.  Out: CF clear, EAX = its MMCONFIG address;
+; or CF set, EAX = the mechanism #1 CONFIG_ADDRESS (no MMCONFIG, or a board without PCI
+; description).  Clobbers: EDX.
+pci_address:
+    mov edx, [board_pci_host]
+    test edx, edx
+    jz address_mechanism1
+    mov edx, [edx + PCI_HOST_ECAM]
+    test edx, edx
+    jz address_mechanism1
+    push ecx
+    mov ecx, eax
+    and eax, 0xFF
+    and ecx, 0xFFFF00
+    shl ecx, PCI_ECAM_BDF_SHIFT - PCI_BDF_SHIFT
+    add eax, ecx
+    add eax, edx
+    pop ecx
+    clc
+    ret
+address_mechanism1:
+    or eax, PCI_CONFIG_ENABLE
+    stc
+    ret
+
+; disk_pci_bar: the address of a memory BAR, assigned from DISK_MMIO_BASE up when nobody
+; has (BAR reads 0); memory decoding and bus mastering are switched on.
+; In: EBX = bdf, EAX = BAR index (0-5).  Out: CF clear, EAX = the BAR's address; CF set
+; when it is an I/O BAR, a 64-bit BAR placed above 4 GiB or one that does not fit.
+; Clobbers: ECX, EDX.
+.global disk_pci_bar
+disk_pci_bar:
+    push esi
+    lea esi, [eax * 4 + PCI_BAR0]
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    or eax, esi
+    mov esi, eax
+    call disk_pci_read
+    test al, PCI_BAR_IO
+    jnz bar_bad
+    test al, PCI_BAR_TYPE_64
+    jz bar_low
+    push eax
+    lea eax, [esi + 4]
+    call disk_pci_read
+    test eax, eax
+    pop eax
+    jnz bar_bad
+bar_low:
+    and eax, PCI_BAR_MEM_MASK
+    jnz bar_enable
+    ; unassigned: size it (PCI Local Bus 3.0, 6.2.5.1), place it at the next aligned address
+    mov eax, esi
+    mov ecx, PCI_CAP_ALL_ONES
+    call disk_pci_write
+    mov eax, esi
+    call disk_pci_read
+    and eax, PCI_BAR_MEM_MASK
+    neg eax
+    mov ecx, [disk_mmio_next]
+    test ecx, ecx
+    jnz bar_have_next
+    mov ecx, DISK_MMIO_BASE
+bar_have_next:
+    lea edx, [eax - 1]
+    add ecx, edx
+    not edx
+    and ecx, edx
+    lea edx, [ecx + eax]
+    cmp edx, DISK_MMIO_END
+    ja bar_bad
+    mov [disk_mmio_next], edx
+    mov eax, esi
+    call disk_pci_write
+    mov eax, ecx
+bar_enable:
+    push eax
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    or eax, PCI_COMMAND
+    call disk_pci_read
+    mov ecx, eax
+    or ecx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER
+    cmp ecx, eax
+    je bar_enabled
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    or eax, PCI_COMMAND
+    call disk_pci_write
+bar_enabled:
+    pop eax
+    pop esi
+    clc
+    ret
+bar_bad:
+    pop esi
+    stc
+    ret
