@@ -20,7 +20,7 @@ none of this code.
 from pathlib import Path
 
 from qbootcore import hookimpl
-from qbootcore.model import Feature, Fragment, Step
+from qbootcore.model import Feature, Fragment, Loader, Step
 from qboot_boards.common import PCI_INC
 
 HERE = Path(__file__).parent
@@ -50,4 +50,18 @@ def qboot_features():
         constants=(PCI_INC, HERE / "optionrom.inc"),
         steps=(Step("late", "optionrom_run", order=60),),
         requires=("bios16",),
+    )]
+
+
+@hookimpl
+def qboot_loaders():
+    return [Loader(
+        name="netboot",
+        description="network boot when QEMU has no -kernel and -boot n: the NICs' option "
+                    "ROM boot entries (BEV), e.g. QEMU's iPXE",
+        fragments=lambda ctx: [Fragment.from_file(HERE / "netboot.asm", "text32",
+                                                  name="netboot_boot")],
+        constants=(HERE / "optionrom.inc",),
+        requires=("optionrom", "pci_assign"),
+        without_kernel="netboot_boot",
     )]
