@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu import QEMU
+from tests.qemu import QEMU, boot
 
 TIMEOUT = 120
 IPXE = Path("/usr/lib/ipxe/qemu")
@@ -145,3 +145,37 @@ def test_roms_with_bad_checksum_or_wrong_ids_are_skipped(rom, guest, tmp_path):
     assert "optionrom: a device's ROM names another vendor/device ID" in debugcon, debugcon
     assert "iPXE" not in serial            # neither ran
     assert "Start SeaVGABIOS" in debugcon  # the VGA BIOS did
+
+
+@pytest.fixture(scope="module")
+def tftp(guest, tmp_path_factory):
+    """A TFTP directory for QEMU's user-net: the test kernel, its initrd and an iPXE script
+    that boots them."""
+    root = tmp_path_factory.mktemp("tftp")
+    for name in ("vmlinuz", "initrd.cpio.gz"):
+        (root / name).symlink_to(guest / name)
+    (root / "boot.ipxe").write_text("#!ipxe\nkernel vmlinuz console=ttyS0\n"
+                                    "initrd initrd.cpio.gz\nboot\n")
+    return root
+
+
+@pytest.mark.parametrize("machine, nic", [("pc", "e1000"), ("q35", "virtio-net-pci")])
+def test_network_boot_through_the_nic_rom(machine, nic, tftp, tmp_path):
+    """-boot n without -kernel: the NIC's iPXE ROM (QEMU's, ipxe-qemu) gets DHCP from
+    user-net, runs the script from TFTP and boots the test kernel."""
+    rom = build(tmp_path / "net.bin", "--board", machine, "--loader", "linux",
+                "--loader", "netboot")
+    r = boot(rom, machine=machine, kernel=None, timeout=TIMEOUT, extra=(
+        "-boot", "n", "-netdev", f"user,id=n0,tftp={tftp},bootfile=boot.ipxe",
+        "-device", f"{nic},netdev=n0"))
+    assert r.done, r.describe()
+    assert "tftp://10.0.2.2/boot.ipxe... ok" in r.serial
+    assert r.report["dmi_vendor"] == "QEMU"
+
+
+def test_network_boot_asked_without_a_rom_says_so(tmp_path):
+    rom = build(tmp_path / "net.bin", "--board", "pc", "--loader", "linux", "--loader", "netboot")
+    r = boot(rom, machine="pc", kernel=None, timeout=30, extra=("-boot", "n", "-net", "none"))
+    assert "netboot: -boot n asks for network boot, but no NIC has an option ROM" in r.debugcon
+    # then the ROM says it has nothing to boot (the core's kernel_check)
+    assert "panic" in r.debugcon, r.describe()
