@@ -10,7 +10,7 @@ import pytest
 
 from qbootcore.build import Selection, build
 from qbootcore.layout import REGIONS
-from qbootcore.testing import FwCfg, PciFunction, PciHost
+from qbootcore.testing import FwCfg, Panic, PciFunction, PciHost
 from qbootcore.testing.realmode import BiosMachine
 
 FSEG = 0xF0000
@@ -275,3 +275,82 @@ def test_q35_pam_registers():
 # multi-function PIIX3 (2 each); the ROM BAR of each of the 3 non-display functions: read,
 # size, read back, restore (8)
 ACCESSES_NO_ROM = 2 + 24 + 2 * (32 * 2 + 3 * 4 + 7 * 2) + 3 * 8
+
+
+class Cmos:
+    """The RTC's CMOS as QEMU fills the boot order (hw/i386/pc.c, set_boot_dev):
+    register 3Dh, bits 3:0 the first device (2 disk, 4 network)."""
+
+    def __init__(self, first):
+        self.index, self.memory = 0, {0x3D: first}
+
+    def port_read(self, port, size):
+        return self.memory.get(self.index, 0) if port == 0x71 else None
+
+    def port_write(self, port, size, value):
+        if port == 0x70:
+            self.index = value & 0x7F
+            return True
+        return False
+
+
+@pytest.fixture(scope="module")
+def net_rom():
+    return build(Selection(board="pc", loaders=["linux", "netboot"]))
+
+
+def net_machine(rom, first, *functions):
+    host = pc_host(*functions)
+    fw = FwCfg()
+    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
+    m = BiosMachine(rom.linked, fw, devices=(Cmos(first), host))
+    m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)    # where pci_assign puts ROM BARs
+    for fn in host.functions.values():
+        if isinstance(fn, RomFunction):
+            fn.machine = m
+    m.write(FSEG, bytes(0x10000))
+    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), rom.rom[REGIONS["fseg"].start:])
+    for step in ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
+                 "core_reserve", "pci_assign", "bios16_install"):
+        m.call(step)
+    m.protected_mode()
+    m.call("optionrom_run")
+    return m
+
+
+def nic_with_bev(code=b"\xCB"):
+    image = option_rom(NIC_IDS, CLASS_NET, code=init_code(), bev=BEV)
+    image[BEV:BEV + len(code)] = code
+    image[-1] = (image[-1] - sum(image)) & 0xFF
+    return RomFunction(NIC_IDS, CLASS_NET, image)
+
+
+def test_netboot_only_when_the_network_comes_first(net_rom):
+    nic = nic_with_bev()
+    m = net_machine(net_rom, 2, (3, nic))
+    assert m.u32(m.sym("optionrom_bev_count")) == 1
+    # netboot requires pci_assign: the ROM was read where it assigned the ROM BAR (top of
+    # the 32-bit hole), not at optionrom's own window, and left disabled there
+    assert len(nic.mapped_at) == 1 and WINDOW < nic.mapped_at[0] < 0xFEC00000
+    assert nic.u32(0x30) == nic.mapped_at[0]
+    before = len(m.accesses)
+    m.call("netboot_boot")                       # -boot c: the next loader's turn
+    assert [a.address for a in m.accesses[before:]] == [0x70, 0x71]
+    assert m.debugcon == b""
+
+
+def test_netboot_without_a_bev_warns_and_returns(net_rom):
+    m = net_machine(net_rom, 4, (3, PciFunction(*NIC_IDS, class_code=CLASS_NET)))
+    m.call("netboot_boot")
+    assert b"netboot: -boot n asks for network boot, but no NIC has an option ROM" in m.debugcon
+
+
+def test_netboot_calls_the_bev_and_panics_when_it_returns(net_rom):
+    # the BEV stores a mark at 0000:0600 and returns: nothing booted
+    mark = bytes([0x31, 0xC0, 0x8E, 0xD8,                     # xor ax, ax; mov ds, ax
+                  0xC7, 0x06, 0x00, 0x06, 0x34, 0x12,         # mov word [600h], 1234h
+                  0xCB])                                      # retf
+    m = net_machine(net_rom, 4, (3, nic_with_bev(mark)))
+    with pytest.raises(Panic, match="netboot: every NIC's boot entry returned"):
+        m.call("netboot_boot")
+    assert u16(m, 0x600) == 0x1234
