@@ -19,7 +19,7 @@ netboot_boot:
     and al, CMOS_BOOT_FIRST_MASK
     cmp al, BOOT_CODE_NETWORK
     jne netboot_not_asked
-    cmp dword ptr [optionrom_bev_count], 0
+    cmp dword ptr [optionrom_bevs], 0
     je netboot_no_bev
     call handoff
     xor ebx, ebx
@@ -29,7 +29,7 @@ netboot_next:
     mov ecx, OPROM_CALL_BLOCK
     xor eax, eax
     rep stosb
-    mov eax, [optionrom_bevs + ebx * 4]
+    mov eax, [optionrom_bevs + OPROM_LIST_ENTRIES + ebx * 4]
     mov [netboot_block + RM_IP], eax          ; IP, then CS
     mov word ptr [netboot_block + RM_FLAGS], FLAGS_IF
     mov word ptr [netboot_block + RM_SS], OPROM_STACK_SEGMENT
@@ -39,7 +39,7 @@ netboot_next:
     call bios16_call16
     pop ebx
     inc ebx
-    cmp ebx, [optionrom_bev_count]
+    cmp ebx, [optionrom_bevs]
     jb netboot_next
     mov esi, msg_returned
     jmp panic

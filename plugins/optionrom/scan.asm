@@ -4,11 +4,11 @@
 .bss optionrom_next, 4            ; where the next image goes in C0000h-EFFFFh
 .bss optionrom_pass, 4            ; 1: display controllers only, 0: every other function
 .bss optionrom_vga_done, 4        ; a VGA BIOS has run
-.global optionrom_bev_count, optionrom_bevs, optionrom_bcv_count, optionrom_bcvs
-.bss optionrom_bev_count, 4
-.bss optionrom_bevs, OPROM_MAX_BEV * 4
-.bss optionrom_bcv_count, 4
-.bss optionrom_bcvs, OPROM_MAX_BCV * 4
+; boot entry lists: a count dword, then OPROM_MAX_ENTRIES far pointers (segment << 16 |
+; offset) from the PnP headers, in the order the ROMs ran
+.global optionrom_bevs, optionrom_bcvs
+.bss optionrom_bevs, OPROM_LIST_SIZE, 4
+.bss optionrom_bcvs, OPROM_LIST_SIZE, 4
 
 ; optionrom_run (step, stage late, after bios16_install and before the boards lock the
 ; F-segment): make C0000h-EFFFFh RAM, run the VGA BIOS (fw_cfg vgaroms/*, else the first
@@ -334,31 +334,31 @@ pnp_loop:
     cmp dword ptr [esi], PNP_SIGNATURE
     jne pnp_done
     movzx eax, word ptr [esi + PNP_BEV]
-    mov edx, optionrom_bev_count
+    mov edx, optionrom_bevs
     call optionrom_record
     movzx eax, word ptr [esi + PNP_BCV]
-    mov edx, optionrom_bcv_count
+    mov edx, optionrom_bcvs
     call optionrom_record
     movzx esi, word ptr [esi + PNP_NEXT]
     jmp pnp_loop
 pnp_done:
     ret
 
-; optionrom_record: add an entry point of the image at EDI to a list (a count dword, then
-; OPROM_MAX_BEV far pointers).  In: EAX = its offset (0: none), EDX = the list.
+; optionrom_record: add an entry point of the image at EDI to a list (optionrom_bevs or
+; optionrom_bcvs; more than OPROM_MAX_ENTRIES are dropped).  In: EAX = its offset (0: none), EDX = the list.
 ; Clobbers: EAX.
 optionrom_record:
     test eax, eax
     jz record_done
     push ebx
     mov ebx, [edx]
-    cmp ebx, OPROM_MAX_BEV
+    cmp ebx, OPROM_MAX_ENTRIES
     jae record_full
     push edi
     shl edi, 16 - PARAGRAPH_SHIFT
     or eax, edi
     pop edi
-    mov [edx + 4 + ebx * 4], eax
+    mov [edx + OPROM_LIST_ENTRIES + ebx * 4], eax
     inc dword ptr [edx]
 record_full:
     pop ebx

@@ -145,9 +145,9 @@ def test_vga_bios_first_then_the_nic_with_its_bev(pc_rom):
     assert m.read(0xC0002, 1) == b"\x03"
     # the NIC's ROM right after what the VGA BIOS kept (2 KiB aligned), AX = its bdf
     assert m.read(0xC0800, 2) == b"\x55\xAA" and u16(m, 0xC0800 + AX_SLOT) == 2 << 3
-    assert m.u32(m.sym("optionrom_bev_count")) == 1
-    assert m.u32(m.sym("optionrom_bevs")) == (0xC080 << 16) | BEV
-    assert m.u32(m.sym("optionrom_bcv_count")) == 0
+    assert m.u32(m.sym("optionrom_bevs")) == 1
+    assert m.u32(m.sym("optionrom_bevs") + 4) == (0xC080 << 16) | BEV
+    assert m.u32(m.sym("optionrom_bcvs")) == 0
     # INT 10h: our chain in the F-segment, which goes on to the VGA BIOS's handler
     assert ivt(m, 0x10) == (0xF000, m.sym("optionrom_int10") - FSEG)
     assert m.u32(m.sym("optionrom_vga_vector")) == (0xC000 << 16) | INT10_HANDLER
@@ -196,7 +196,7 @@ def test_bad_roms_are_skipped_with_a_warning(pc_rom, breakage, message):
     m.call("optionrom_run")
     assert message in m.debugcon, m.debugcon
     assert m.debugcon.count(b"warning") == 1
-    assert m.u32(m.sym("optionrom_bev_count")) == 0
+    assert m.u32(m.sym("optionrom_bevs")) == 0
     assert u16(m, 0xC0000 + AX_SLOT) == 0          # never ran
     assert nic.u32(0x30) & 1 == 0                  # unmapped again
 
@@ -211,7 +211,7 @@ def test_the_x86_image_after_an_efi_image(pc_rom):
     assert m.debugcon == b""
     assert m.read(0xC0000, 0x400) == bytes(x86[:0x1F0]) + m.read(0xC01F0, 2) + bytes(x86[0x1F2:])
     assert u16(m, 0xC0000 + AX_SLOT) == 3 << 3
-    assert m.u32(m.sym("optionrom_bevs")) == (0xC000 << 16) | BEV
+    assert m.u32(m.sym("optionrom_bevs") + 4) == (0xC000 << 16) | BEV
 
 
 def test_fw_cfg_vgaroms_and_genroms(pc_rom):
@@ -233,8 +233,8 @@ def test_fw_cfg_vgaroms_and_genroms(pc_rom):
     assert u16(m, 0xC0000 + AX_SLOT) == VGA_BDF
     assert ivt(m, 0x10) == (0xF000, m.sym("optionrom_int10") - FSEG)
     assert u16(m, 0xC0800 + AX_SLOT) == 0xFFFF     # no function: AX = FFFFh
-    assert m.u32(m.sym("optionrom_bcvs")) == (0xC080 << 16) | 0x180
-    assert m.u32(m.sym("optionrom_bev_count")) == 0            # linuxboot never ran
+    assert m.u32(m.sym("optionrom_bcvs") + 4) == (0xC080 << 16) | 0x180
+    assert m.u32(m.sym("optionrom_bevs")) == 0            # linuxboot never ran
     assert m.read(0xC1000, 2) != b"\x55\xAA"
 
 
@@ -328,7 +328,7 @@ def nic_with_bev(code=b"\xCB"):
 def test_netboot_only_when_the_network_comes_first(net_rom):
     nic = nic_with_bev()
     m = net_machine(net_rom, 2, (3, nic))
-    assert m.u32(m.sym("optionrom_bev_count")) == 1
+    assert m.u32(m.sym("optionrom_bevs")) == 1
     # netboot requires pci_assign: the ROM was read where it assigned the ROM BAR (top of
     # the 32-bit hole), not at optionrom's own window, and left disabled there
     assert len(nic.mapped_at) == 1 and WINDOW < nic.mapped_at[0] < 0xFEC00000
