@@ -4,51 +4,160 @@
 ; boots or, having found nothing to boot, returns.
 
 .bss netboot_block, OPROM_CALL_BLOCK
+.bss netboot_line, BOOTORDER_LINE_MAX + 1
 
-; netboot_boot (Loader.without_kernel, when QEMU got no -kernel): when the first device of
-; QEMU's -boot order is the network (-boot n), call the BEVs optionrom_run recorded, in the
-; order it found them (bus order), after the handoff.  Two device accesses (CMOS) to decide.
+; netboot_boot (Loader.without_kernel, when QEMU got no -kernel): network boot when QEMU
+; asks for it first: -boot n (the first device of the CMOS boot order is the network), or a
+; NIC whose ROM gave a BEV is the first line of the bootorder file (-device ...,bootindex=).
+; The BEVs optionrom_run recorded are then called after the handoff, from that NIC's (or the
+; first) on, in the order they were found.  Two device accesses (CMOS) and, without -boot n,
+; one fw_cfg transfer when there is a bootorder file, to decide.
 ; Out: returns when network boot was not asked for (the next loader's turn) or, with a
-; warning, when no ROM offers a BEV; panics when every BEV returned.
+; warning, when -boot n finds no ROM with a BEV; panics when every BEV returned.
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global netboot_boot
 netboot_boot:
+    xor ebx, ebx
     mov al, CMOS_BOOT_ORDER
     out CMOS_INDEX, al
     in al, CMOS_DATA
     and al, CMOS_BOOT_FIRST_MASK
     cmp al, BOOT_CODE_NETWORK
-    jne netboot_not_asked
+    je netboot_asked
+    call netboot_bootindex
+    jnc netboot_go
+    ret
+netboot_asked:
     cmp dword ptr [optionrom_bevs], 0
     je netboot_no_bev
+netboot_go:
+    ; EBX = the first BEV to call; all of them, wrapping around
+    push ebx
     call handoff
-    xor ebx, ebx
+    pop ebx
+    mov ecx, [optionrom_bevs]
 netboot_next:
-    ; a register block: CS:IP = the BEV, interrupts on, the option ROMs' stack
+    push ecx
+    push ebx
     mov edi, netboot_block
     mov ecx, OPROM_CALL_BLOCK
     xor eax, eax
     rep stosb
-    mov eax, [optionrom_bevs + OPROM_LIST_ENTRIES + ebx * 4]
+    shl ebx, OPROM_ENTRY_SHIFT
+    mov eax, [optionrom_bevs + OPROM_LIST_ENTRIES + OPROM_ENTRY_VECTOR + ebx]
     mov [netboot_block + RM_IP], eax          ; IP, then CS
     mov word ptr [netboot_block + RM_FLAGS], FLAGS_IF
     mov word ptr [netboot_block + RM_SS], OPROM_STACK_SEGMENT
     mov word ptr [netboot_block + RM_SP], OPROM_STACK_TOP
     mov esi, netboot_block
-    push ebx
     call bios16_call16
     pop ebx
+    pop ecx
     inc ebx
     cmp ebx, [optionrom_bevs]
-    jb netboot_next
+    jb netboot_wrapped
+    xor ebx, ebx
+netboot_wrapped:
+    dec ecx
+    jnz netboot_next
     mov esi, msg_returned
     jmp panic
 netboot_no_bev:
     mov esi, msg_no_bev
     jmp warn
-netboot_not_asked:
+
+; netboot_bootindex: is the first line of QEMU's bootorder file a bus-0 function whose ROM
+; gave a BEV?  Out: CF clear: EBX = that BEV's index; CF set: no.
+; Clobbers: EAX, ECX, EDX, ESI, EDI.
+netboot_bootindex:
+    cmp dword ptr [optionrom_bevs], 0
+    je bootindex_no
+    mov esi, name_bootorder
+    call fw_cfg_find
+    test eax, eax
+    jz bootindex_no
+    cmp ecx, BOOTORDER_LINE_MAX
+    jbe bootindex_fits
+    mov ecx, BOOTORDER_LINE_MAX
+bootindex_fits:
+    shl eax, 16
+    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, netboot_line
+    push ecx
+    call fw_cfg_xfer
+    pop ecx
+    mov byte ptr [netboot_line + ecx], 0
+    ; "/pci@i0cf8/" then a name up to '@'
+    mov esi, netboot_line
+    mov edi, prefix_pci_root
+    mov ecx, prefix_pci_root_end - prefix_pci_root
+    repe cmpsb
+    jne bootindex_no
+bootindex_name:
+    lodsb
+    cmp al, CHAR_AT
+    je bootindex_device
+    cmp al, CHAR_SLASH
+    je bootindex_no               ; the name ended without a device number
+    cmp al, CHAR_SPACE
+    ja bootindex_name
+    jmp bootindex_no              ; the end of the line
+bootindex_device:
+    call netboot_hex
+    cmp eax, PCI_DEVICES_PER_BUS
+    jae bootindex_no
+    lea edx, [eax * PCI_FUNCTIONS_PER_DEVICE]
+    cmp byte ptr [esi], CHAR_COMMA
+    jne bootindex_match
+    inc esi
+    call netboot_hex
+    cmp eax, PCI_FUNCTIONS_PER_DEVICE
+    jae bootindex_no
+    or edx, eax
+bootindex_match:
+    ; EDX = the bdf: which BEV is its ROM's?
+    xor ebx, ebx
+bootindex_loop:
+    mov eax, ebx
+    shl eax, OPROM_ENTRY_SHIFT
+    cmp [optionrom_bevs + OPROM_LIST_ENTRIES + OPROM_ENTRY_BDF + eax], edx
+    je bootindex_found
+    inc ebx
+    cmp ebx, [optionrom_bevs]
+    jb bootindex_loop
+bootindex_no:
+    stc
+    ret
+bootindex_found:
+    clc
     ret
 
+; netboot_hex: a hexadecimal number at ESI (lower-case, as QEMU prints it).
+; Out: EAX = its value (0 when there are no digits), ESI past it.  Clobbers: ECX.
+netboot_hex:
+    xor eax, eax
+hex_digit:
+    movzx ecx, byte ptr [esi]
+    sub ecx, CHAR_DIGIT_0
+    cmp ecx, HEX_DIGIT_MAX
+    jbe hex_add
+    sub ecx, CHAR_LOWER_A - CHAR_DIGIT_0
+    cmp ecx, HEX_LETTER_MAX
+    ja hex_done
+    add ecx, HEX_LETTER_BASE
+hex_add:
+    shl eax, 4
+    or eax, ecx
+    inc esi
+    jmp hex_digit
+hex_done:
+    ret
+
+name_bootorder:
+    .asciz "bootorder"
+prefix_pci_root:
+    .ascii "/pci@i0cf8/"
+prefix_pci_root_end:
 msg_no_bev:
     .asciz "netboot: -boot n asks for network boot, but no NIC has an option ROM with a boot entry (add a NIC with its iPXE ROM, e.g. -device e1000 or virtio-net-pci; -net none has none)"
 msg_returned:

@@ -4,8 +4,9 @@
 .bss optionrom_next, 4            ; where the next image goes in C0000h-EFFFFh
 .bss optionrom_pass, 4            ; 1: display controllers only, 0: every other function
 .bss optionrom_vga_done, 4        ; a VGA BIOS has run
-; boot entry lists: a count dword, then OPROM_MAX_ENTRIES far pointers (segment << 16 |
-; offset) from the PnP headers, in the order the ROMs ran
+.bss optionrom_bdf, 4             ; the function of the ROM being initialised
+; boot entry lists (optionrom.inc, OPROM_ENTRY_*): a count dword, then up to
+; OPROM_MAX_ENTRIES entries (vector, bdf) from the PnP headers, in the order the ROMs ran
 .global optionrom_bevs, optionrom_bcvs
 .bss optionrom_bevs, OPROM_LIST_SIZE, 4
 .bss optionrom_bcvs, OPROM_LIST_SIZE, 4
@@ -274,6 +275,7 @@ copy_no_room:
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 optionrom_init:
     push ebx
+    mov [optionrom_bdf], eax
     call optionrom_call_init
     pop ebx
     test ebx, ebx
@@ -344,9 +346,9 @@ pnp_loop:
 pnp_done:
     ret
 
-; optionrom_record: add an entry point of the image at EDI to a list (optionrom_bevs or
-; optionrom_bcvs; more than OPROM_MAX_ENTRIES are dropped).  In: EAX = its offset (0: none), EDX = the list.
-; Clobbers: EAX.
+; optionrom_record: add an entry point of the image at EDI, with optionrom_bdf, to a list
+; (optionrom_bevs or optionrom_bcvs; more than OPROM_MAX_ENTRIES are dropped).
+; In: EAX = its offset (0: none), EDX = the list.  Clobbers: EAX.
 optionrom_record:
     test eax, eax
     jz record_done
@@ -357,8 +359,12 @@ optionrom_record:
     push edi
     shl edi, 16 - PARAGRAPH_SHIFT
     or eax, edi
+    shl ebx, OPROM_ENTRY_SHIFT
+    add ebx, edx
+    mov [ebx + OPROM_LIST_ENTRIES + OPROM_ENTRY_VECTOR], eax
+    mov edi, [optionrom_bdf]
+    mov [ebx + OPROM_LIST_ENTRIES + OPROM_ENTRY_BDF], edi
     pop edi
-    mov [edx + OPROM_LIST_ENTRIES + ebx * 4], eax
     inc dword ptr [edx]
 record_full:
     pop ebx

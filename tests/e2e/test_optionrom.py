@@ -159,15 +159,18 @@ def tftp(guest, tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("machine, nic", [("pc", "e1000"), ("q35", "virtio-net-pci")])
-def test_network_boot_through_the_nic_rom(machine, nic, tftp, tmp_path):
-    """-boot n without -kernel: the NIC's iPXE ROM (QEMU's, ipxe-qemu) gets DHCP from
-    user-net, runs the script from TFTP and boots the test kernel."""
+@pytest.mark.parametrize("machine, nic, how", [("pc", "e1000", ("-boot", "n")),
+                                               ("q35", "virtio-net-pci", ",bootindex=1")])
+def test_network_boot_through_the_nic_rom(machine, nic, how, tftp, tmp_path):
+    """Without -kernel, with -boot n or the NIC first in the bootindex order: the NIC's iPXE
+    ROM (QEMU's, ipxe-qemu) gets DHCP from user-net, runs the script from TFTP and boots the
+    test kernel."""
     rom = build(tmp_path / "net.bin", "--board", machine, "--loader", "linux",
                 "--loader", "netboot")
+    device = f"{nic},netdev=n0" + (how if isinstance(how, str) else "")
     r = boot(rom, machine=machine, kernel=None, timeout=TIMEOUT, extra=(
-        "-boot", "n", "-netdev", f"user,id=n0,tftp={tftp},bootfile=boot.ipxe",
-        "-device", f"{nic},netdev=n0"))
+        *(how if isinstance(how, tuple) else ()),
+        "-netdev", f"user,id=n0,tftp={tftp},bootfile=boot.ipxe", "-device", device))
     assert r.done, r.describe()
     assert "tftp://10.0.2.2/boot.ipxe... ok" in r.serial
     assert r.report["dmi_vendor"] == "QEMU"

@@ -299,9 +299,11 @@ def net_rom():
     return build(Selection(board="pc", loaders=["linux", "netboot"]))
 
 
-def net_machine(rom, first, *functions):
+def net_machine(rom, first, *functions, bootorder=None):
     host = pc_host(*functions)
     fw = FwCfg()
+    if bootorder is not None:
+        fw.add_file("bootorder", bootorder.encode() + b"\0")
     fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
     m = BiosMachine(rom.linked, fw, devices=(Cmos(first), host))
     m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)    # where pci_assign puts ROM BARs
@@ -333,6 +335,7 @@ def test_netboot_only_when_the_network_comes_first(net_rom):
     # the 32-bit hole), not at optionrom's own window, and left disabled there
     assert len(nic.mapped_at) == 1 and WINDOW < nic.mapped_at[0] < 0xFEC00000
     assert nic.u32(0x30) == nic.mapped_at[0]
+    assert m.u32(m.sym("optionrom_bevs") + 8) == NIC_BDF     # the entry's function
     before = len(m.accesses)
     m.call("netboot_boot")                       # -boot c: the next loader's turn
     assert [a.address for a in m.accesses[before:]] == [0x70, 0x71]
@@ -354,3 +357,27 @@ def test_netboot_calls_the_bev_and_panics_when_it_returns(net_rom):
     with pytest.raises(Panic, match="netboot: every NIC's boot entry returned"):
         m.call("netboot_boot")
     assert u16(m, 0x600) == 0x1234
+
+
+MARK_BEV = bytes([0x31, 0xC0, 0x8E, 0xD8,                  # xor ax, ax; mov ds, ax
+                  0xC7, 0x06, 0x00, 0x06, 0x34, 0x12,      # mov word [600h], 1234h
+                  0xCB])                                   # retf
+
+
+@pytest.mark.parametrize("bootorder, boots", [
+    ("/pci@i0cf8/ethernet@3/ethernet-phy@0\n/pci@i0cf8/scsi@4/disk@0,0\n", True),
+    ("/pci@i0cf8/scsi@4/disk@0,0\n/pci@i0cf8/ethernet@3/ethernet-phy@0\n", False),
+    ("/pci@i0cf8/ethernet@5/ethernet-phy@0\n", False),          # another function
+    ("/pci@i0cf8/pci-bridge@5/ethernet@3/ethernet-phy@0\n", False),
+    ("/rom@genroms/linuxboot_dma.bin\n", False),
+])
+def test_netboot_when_the_nic_is_first_in_the_bootindex_order(net_rom, bootorder, boots):
+    """-device e1000,bootindex=1 (QEMU's bootorder file) without -boot n."""
+    m = net_machine(net_rom, 2, (3, nic_with_bev(MARK_BEV)), bootorder=bootorder)
+    if boots:
+        with pytest.raises(Panic, match="netboot: every NIC's boot entry returned"):
+            m.call("netboot_boot")
+        assert u16(m, 0x600) == 0x1234
+    else:
+        m.call("netboot_boot")
+        assert u16(m, 0x600) == 0 and m.debugcon == b""
