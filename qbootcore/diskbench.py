@@ -28,6 +28,11 @@ from pathlib import Path
 from . import bench, stubkernel
 from .errors import QbootError
 
+try:  # the QEMU runners live in qbootcore.qemu once the perf work splits bench.py
+    from .qemu import run as run_qemu, traced_run
+except ImportError:
+    from .bench import run_qemu, traced_run
+
 BOOT_SECTOR_EXIT = 0x42  # 'B': the stub boot sector's isa-debug-exit code
 INTERFACES = ("virtio", "ide")   # -drive if=...: virtio-blk, or the machine's IDE/AHCI
 TIMEOUT = 120                     # a GRUB boot under TCG: a few seconds
@@ -42,15 +47,18 @@ def boot_sector_copy(image: Path, out: Path) -> Path:
 
 
 def disk_command(machine: str, accel: str, bios: Path, image: Path, interface: str) -> list[str]:
-    cmd = bench.qemu_command(machine, accel, bios, Path("unused"))
-    cmd = cmd[:cmd.index("-kernel")]
-    return cmd + ["-drive", f"if={interface},format=raw,snapshot=on,file={image}"]
+    """QEMU's default devices for the machine, no display, no -kernel, the disk."""
+    return ["qemu-system-x86_64", "-accel", accel, "-M", machine, "-m", "512M", "-smp", "1",
+            "-display", "none", "-serial", "null", "-monitor", "none", "-no-reboot",
+            "-device", f"isa-debug-exit,iobase={stubkernel.DEBUG_EXIT_PORT:#x},iosize=0x04",
+            "-bios", str(bios),
+            "-drive", f"if={interface},format=raw,snapshot=on,file={image}"]
 
 
 @dataclass
 class Stage:
     status: int | None = None
-    accesses: list[bench.Access] | None = None
+    accesses: list | None = None          # traced accesses (op, region, ...)
     resets: list[float] = field(default_factory=list)
     failure: str | None = None
 
@@ -71,14 +79,14 @@ class Stage:
 
 
 def measure(cmd: list[str], expect: int, runs: int, workdir: Path) -> Stage:
-    run, accesses = bench.traced_run(cmd, workdir / "trace.log")
+    run, accesses = traced_run(cmd, workdir / "trace.log")
     stage = Stage(run.status, accesses)
     if run.status != (expect << 1) | 1:
         stage.failure = (f"no exit at the expected point (QEMU status {run.status}): "
                          f"{run.stderr.strip()[-160:]}")
         return stage
     for _ in range(runs):
-        timed = bench.run_qemu(cmd, TIMEOUT, workdir / "clock.log")
+        timed = run_qemu(cmd, TIMEOUT, workdir / "clock.log")
         if timed.from_reset is not None and timed.status == run.status:
             stage.resets.append(timed.from_reset)
     return stage

@@ -16,7 +16,7 @@ apt_install() {
 }
 
 PKGS=(qemu-system-x86 binutils busybox-static cpio lz4 python3-venv
-      grub-pc-bin e2fsprogs fdisk)
+      grub-pc-bin e2fsprogs fdisk ipxe syslinux-common)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
@@ -56,7 +56,6 @@ fi
 
 log "building the test guest"
 bash tests/guest/build.sh
-bash tests/guest/build-grub.sh
 # the 32-bit guest (tests/e2e/test_pci_assign.py) comes from Debian's i386 archive
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
     log "dpkg --add-architecture i386; apt-get update"
@@ -64,3 +63,4 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
     $SUDO apt-get update -q >/dev/null
 fi
 bash tests/guest/build-686.sh
+bash tests/guest/build-grub.sh

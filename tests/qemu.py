@@ -74,14 +74,34 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode(errors='replace').replace('\r', '') if path.exists() else ''
 
 
+def _wait(proc, timeout, stop_on, debugcon: Path):
+    """proc's exit status; TimeoutExpired at the timeout or once `stop_on` is on the debug
+    console."""
+    if stop_on is None:
+        return proc.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            if stop_on in _read(debugcon):
+                break
+    raise subprocess.TimeoutExpired(proc.args, timeout)
+
+
 def boot(bios, kernel=None, initrd=None, append='console=ttyS0', machine='q35', smp=1,
-         memory='512M', extra=(), timeout=120) -> BootResult:
-    """Boot QEMU under TCG with firmware `bios`; see the module docstring."""
+         memory='512M', extra=(), timeout=120, stop_on=None, serial_input=None) -> BootResult:
+    """Boot QEMU under TCG with firmware `bios`; see the module docstring.  `stop_on`: a
+    string whose appearance on the debug console ends the run (e.g. a panic, after which
+    the firmware halts for good); the result is then as for a timeout.  `serial_input`:
+    bytes typed on COM1 (QEMU hands them over as the guest reads them)."""
     with tempfile.TemporaryDirectory(prefix='qboot-fw-qemu-') as tmp:
         tmp = Path(tmp)
+        serial = ['-serial', f'file:{tmp}/serial.log'] if serial_input is None else \
+            ['-chardev', 'stdio,id=serial0,signal=off', '-serial', 'chardev:serial0']
         cmd = [QEMU, '-accel', 'tcg', '-M', machine, '-bios', str(bios), '-m', str(memory),
                '-smp', str(smp), '-nographic', '-no-reboot',
-               '-serial', f'file:{tmp}/serial.log', '-debugcon', f'file:{tmp}/debugcon.log',
+               *serial, '-debugcon', f'file:{tmp}/debugcon.log',
                '-global', 'isa-debugcon.iobase=0x402',
                '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-monitor', 'none']
         if kernel:
@@ -93,10 +113,15 @@ def boot(bios, kernel=None, initrd=None, append='console=ttyS0', machine='q35', 
         cmd += [str(a) for a in extra]
 
         start = time.monotonic()
-        with open(tmp / 'stderr.log', 'wb') as err:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        with open(tmp / 'stderr.log', 'wb') as err, open(tmp / 'serial.log', 'ab') as out:
+            if serial_input is None:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+            else:
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err)
+                proc.stdin.write(serial_input)
+                proc.stdin.close()
             try:
-                returncode, timed_out = proc.wait(timeout=timeout), False
+                returncode, timed_out = _wait(proc, timeout, stop_on, tmp / 'debugcon.log'), False
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

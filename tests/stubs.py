@@ -4,6 +4,10 @@
   prints every multiboot_info field it received on COM1 and exits through isa-debug-exit.
 * ``pvh_kernel()``: an ELF32 whose XEN_ELFNOTE_PHYS32_ENTRY entry checks hvm_start_info's
   magic, prints its fields, and exits through isa-debug-exit.
+* ``realmode_multiboot_kernel()``: a Multiboot v1 kernel linked at 0x8000 that runs in real
+  mode (as kvm-unit-tests' x86/realmode.flat does): it checks that its image, which covers
+  0x9000-0xA1FF, survived the loader, switches to real mode itself and uses the BIOS
+  (INT 10h, 12h, 15h E820h), printing what it got, and exits through isa-debug-exit.
 
 QEMU's exit status is (code << 1) | 1 for a value written to isa-debug-exit (iobase 0xf4).
 """
@@ -17,6 +21,8 @@ from qbootcore.backends.keystone_backend import KeystoneAssembler
 
 LOAD = 0x100000
 EXIT_MULTIBOOT, EXIT_PVH, EXIT_BAD_MAGIC = 0x31, 0x32, 0x3E
+EXIT_REALMODE, EXIT_CLOBBERED = 0x33, 0x3D
+RM_LOAD, RM_CODE16, RM_PATTERN, RM_END = 0x8000, 0x8800, 0x9000, 0xA200
 
 # Shared printing routines: COM1 needs no set-up under QEMU.
 LIB = r"""
@@ -231,14 +237,169 @@ s_cmdline: .asciz " cmdline="
 s_done: .asciz "\nPVH-DONE\n"
 """
 
+# The real-mode multiboot kernel: 32-bit entry at RM_LOAD, 16-bit code at RM_CODE16, a
+# pattern from RM_PATTERN to RM_END (where QEMU's multiboot information would go).
+REALMODE32 = r"""
+header:
+    .long 0x1BADB002
+    .long 0x00010003
+    .long -(0x1BADB002 + 0x00010003) & 0xffffffff
+    .long header
+    .long header
+    .long 0
+    .long 0
+    .long start
+start:
+    mov esp, 0x7000
+    cmp eax, 0x2BADB002
+    jne bad_magic
+    mov esi, s_mbi
+    mov eax, ebx
+    call field
+    ; the pattern: dword i holds i * 0x01010101 ^ 0x5A5A5A5A
+    mov edi, RM_PATTERN
+    xor ecx, ecx
+check_next:
+    mov eax, ecx
+    imul eax, eax, 0x01010101
+    xor eax, 0x5A5A5A5A
+    cmp [edi + ecx * 4], eax
+    jne clobbered
+    inc ecx
+    cmp ecx, (RM_END - RM_PATTERN) / 4
+    jb check_next
+    mov esi, s_intact
+    call puts
+    ; to real mode (Intel SDM Vol. 3A, 9.9.2): 16-bit segments, PE off, the IVT
+    lgdt [gdt_desc]
+    .byte 0xEA
+    .long RM_CODE16
+    .word 0x08
+clobbered:
+    mov esi, s_clobbered
+    call field
+    mov al, EXIT_CLOBBERED
+    jmp exit
+bad_magic:
+    mov al, EXIT_BAD_MAGIC
+    jmp exit
+s_mbi: .asciz "RMMB mbi="
+s_intact: .asciz " image-intact\n"
+s_clobbered: .asciz " CLOBBERED dword="
+.byte 0, 0, 0
+gdt:
+    .quad 0
+    .quad 0x00009B000000FFFF
+    .quad 0x000093000000FFFF
+gdt_desc:
+    .word 23
+    .long gdt
+"""
+
+REALMODE16 = r"""
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov eax, cr0
+    and al, 0xFE
+    mov cr0, eax
+    .byte 0xEA
+    .word real
+    .word 0
+real:
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov sp, 0x7000
+    lidt [idt_real]
+    mov si, s_real
+    call print
+    int 0x12
+    call hex16
+    ; count the E820h entries
+    mov si, s_e820
+    call print
+    xor ebx, ebx
+    xor bp, bp
+e820_next:
+    mov eax, 0xE820
+    mov edx, 0x534D4150
+    mov ecx, 20
+    mov di, 0x6000
+    int 0x15
+    jc e820_done
+    inc bp
+    test ebx, ebx
+    jnz e820_next
+e820_done:
+    mov ax, bp
+    call hex16
+    mov si, s_done
+    call print
+    FINISH
+    mov al, EXIT_REALMODE
+    out 0xf4, al
+    hlt
+; print: DS:SI through INT 10h AH=0Eh
+print:
+    lodsb
+    test al, al
+    jz print_done
+    mov ah, 0x0E
+    int 0x10
+    jmp print
+print_done:
+    ret
+; hex16: AX as 4 hex digits through INT 10h
+hex16:
+    mov cx, 4
+    mov dx, ax
+hex_next:
+    rol dx, 4
+    mov al, dl
+    and al, 0x0F
+    add al, 0x30
+    cmp al, 0x39
+    jbe hex_digit
+    add al, 7
+hex_digit:
+    mov ah, 0x0E
+    int 0x10
+    dec cx
+    jnz hex_next
+    ret
+idt_real:
+    .word 0x3FF
+    .long 0
+s_real: .asciz "RMMB real-mode int12="
+s_e820: .asciz " e820="
+s_done: .asciz " RMMB-DONE\r\n"
+"""
+
 CONSTANTS = {"EXIT_MULTIBOOT": EXIT_MULTIBOOT, "EXIT_PVH": EXIT_PVH,
-             "EXIT_BAD_MAGIC": EXIT_BAD_MAGIC}
+             "EXIT_BAD_MAGIC": EXIT_BAD_MAGIC, "EXIT_REALMODE": EXIT_REALMODE,
+             "EXIT_CLOBBERED": EXIT_CLOBBERED, "RM_CODE16": RM_CODE16,
+             "RM_PATTERN": RM_PATTERN, "RM_END": RM_END}
 
 
-def assemble(source: str, base: int) -> bytes:
+def assemble(source: str, base: int, bits: int = 32) -> bytes:
     lines, labels, _, _ = asm.scan(source, "<test kernel>")
     lines = asm.substitute(lines, labels, CONSTANTS, "<test kernel>")
-    return KeystoneAssembler().assemble(lines, 32, base, "<test kernel>").code
+    return KeystoneAssembler().assemble(lines, bits, base, "<test kernel>").code
+
+
+def realmode_multiboot_kernel(fault: bool = False) -> bytes:
+    """The a.out-kludge image from RM_LOAD to RM_END (see REALMODE32/REALMODE16); with
+    ``fault``, it ends with an invalid opcode (UD2) in real mode instead of exiting."""
+    code32 = assemble(REALMODE32 + LIB, RM_LOAD)
+    code16 = assemble(REALMODE16.replace("FINISH", "ud2" if fault else ""), RM_CODE16, bits=16)
+    assert len(code32) <= RM_CODE16 - RM_LOAD and len(code16) <= RM_PATTERN - RM_CODE16
+    pattern = b"".join(struct.pack("<I", (i * 0x01010101 ^ 0x5A5A5A5A) & 0xFFFFFFFF)
+                       for i in range((RM_END - RM_PATTERN) // 4))
+    return (code32.ljust(RM_CODE16 - RM_LOAD, b"\0") + code16.ljust(RM_PATTERN - RM_CODE16, b"\0")
+            + pattern)
 
 
 def multiboot_kernel() -> bytes:

@@ -32,6 +32,7 @@ def fragments(ctx):
         Fragment.from_file(HERE / "time.asm", "fseg", bits=16, name="bios16_time"),
         Fragment.from_file(HERE / "timer.asm", "text32", name="bios16_timer"),
         Fragment.from_file(HERE / "kbd.asm", "fseg", bits=16, name="bios16_kbd"),
+        Fragment.from_file(HERE / "kbdmap.asm", "fseg", name="bios16_kbdmap"),
         Fragment.from_file(HERE / "video.asm", "fseg", bits=16, name="bios16_video"),
         Fragment.from_file(HERE / "fatal.asm", "fseg", bits=16, name="bios16_fatal"),
         Fragment.from_file(HERE / "fatal32.asm", "text32", name="bios16_fatal32"),

@@ -8,7 +8,8 @@
 ;      which only IF is taken.  SS:SP: RAM below 1 MiB with RM_FRAME_SIZE + C16_RETURN_SIZE
 ;      bytes free below SP (SP = 0: the top of the segment); less panics.  The block may
 ;      be anywhere in memory.  Paging off.
-; The callee starts in real mode (IVT at 0, DF clear, A20 as it was) with SP = the given SP
+; The callee starts in real mode (IVT at 0, the timer running: bios16_timer_start, DF
+;      clear, A20 as it was) with SP = the given SP
 ;      less 4: a far return address to bios16_call16_return is on its stack.  It returns
 ;      with RETF (any registers, interrupts on or off).
 ; Out: the block's EAX, EBX, ECX, EDX, ESI, EDI, EBP, DS, ES, FS, GS, SS, SP (as given, the

@@ -69,7 +69,7 @@ msg_fatal_at:
 msg_fatal_colon:
     .asciz ":"
 msg_fatal_exception:
-    .asciz ": a CPU exception (divide error, debug, breakpoint, overflow, BOUND range, invalid opcode or no FPU) in the real-mode program"
+    .asciz ": a CPU exception (divide error, debug, breakpoint, overflow, BOUND range, invalid opcode, no FPU, stack fault or general protection) in the real-mode program"
 msg_fatal_int18:
     .asciz ": the real-mode program found nothing (more) to boot (INT 18h); this ROM tried the kernel QEMU loaded (-kernel) and has no boot devices"
 msg_fatal_int19:

@@ -62,6 +62,8 @@ install_vectors:
     .word 0x06, bios16_exc06 - FSEG_BASE
     .word 0x07, bios16_exc07 - FSEG_BASE
     .word INT_TIMER, bios16_irq0 - FSEG_BASE
+    .word EXC_STACK_FAULT, bios16_exc0c - FSEG_BASE
+    .word EXC_GENERAL_PROTECTION, bios16_exc0d - FSEG_BASE
     .word INT_VIDEO, bios16_int10 - FSEG_BASE
     .word INT_MEMORY_SIZE, bios16_int12 - FSEG_BASE
     .word INT_DISK, bios16_int13 - FSEG_BASE

@@ -2,7 +2,9 @@
 ; loaders never call it): the 8259s at the BIOS vector bases (IRQ 0-7 at 08h-0Fh, 8-15 at
 ; 70h-77h) with everything but IRQ 0 and the cascade masked, the 8254's channel 0 at
 ; 18.2 Hz (mode 2, divisor 65536), so that INT 08h (bios16_irq0) counts the ticks at
-; 40:6Ch.  Once per boot (EBDA_TIMER_ON); 13 port writes the first time.
+; 40:6Ch; and the i8042's command byte, for INT 16h: scan code set 1 (translation on),
+; system flag, mouse off, no keyboard interrupt (a controller that is not there ignores it).
+; Once per boot (EBDA_TIMER_ON); 15 port writes the first time.
 ; In: 32-bit flat protected mode, interrupts off.  Clobbers: EAX, EDX.
 .global bios16_timer_start
 bios16_timer_start:
@@ -37,5 +39,10 @@ bios16_timer_start:
     out PIT_CH0, al
     mov al, PIT_DIVISOR_18HZ >> 8
     out PIT_CH0, al
+    ; i8042 command byte
+    mov al, I8042_CMD_WRITE_MODE
+    out I8042_COMMAND, al
+    mov al, I8042_MODE
+    out I8042_DATA, al
 timer_on:
     ret

@@ -1,7 +1,7 @@
 ; The 32-bit sides of INT 19h and INT 18h (bbs_rm.asm), called through bios16_call32.
 
 ; disk_int19_pm: sector 0 of drive 80h to 0000:7C00.  Out: CF clear when it was read and
-; has the boot signature; CF set otherwise.  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+; has the boot signature; CF set otherwise.  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI, EBP.
 .global disk_int19_pm
 disk_int19_pm:
     movzx edi, word ptr [BDA_EBDA_SEGMENT]

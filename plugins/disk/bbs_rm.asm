@@ -6,7 +6,7 @@
 ; be read or has no boot signature, INT 18h.  Does not return.
 .global disk_int19
 disk_int19:
-    mov ebx, disk_int19_pm
+    mov ebp, disk_int19_pm
     call bios16_call32
     jc disk_int18
     cli
@@ -26,7 +26,7 @@ disk_int19:
 ; say so on COM1 and the debug console and halt (disk_int18_pm).  Does not return.
 .global disk_int18
 disk_int18:
-    mov ebx, disk_int18_pm
+    mov ebp, disk_int18_pm
     call bios16_call32
 disk_int18_halt:
     cli

@@ -89,13 +89,52 @@ try_function:
     je try_vblk
     cmp eax, (VIRTIO_PCI_BLK_MODERN << 16) | VIRTIO_PCI_VENDOR
     je try_vblk
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    or eax, PCI_CLASS_DWORD
+    call disk_pci_read
+    shr eax, PCI_CLASS_SHIFT
+    cmp eax, PCI_CLASS_AHCI
+    je try_ahci
+    shr eax, PCI_CLASS_SUB_SHIFT
+    cmp eax, PCI_CLASS_IDE
+    je try_ide
     ret
+try_ide:
+    mov esi, name_ide
+    call tried_device
+    mov ecx, DRV_BLOCK_SIZE
+    mov edx, DRV_BLOCK_ALIGN
+    call drive_alloc
+    call ide_init
+    jnc boot_drive
+    jmp try_no_init
 try_vblk:
     mov esi, name_vblk
     call tried_device
+    mov ecx, DRV_BLOCK_SIZE
+    mov edx, DRV_BLOCK_ALIGN
     call drive_alloc
     call vblk_init
     jnc boot_drive
+    ; no modern interface (disable-modern=on): a transitional device's legacy one
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    call disk_pci_read
+    cmp eax, (VIRTIO_PCI_BLK_TRANSITIONAL << 16) | VIRTIO_PCI_VENDOR
+    jne try_no_init
+    call vblk_legacy_init
+    jnc boot_drive
+    jmp try_no_init
+try_ahci:
+    mov esi, name_ahci
+    call tried_device
+    mov ecx, AHCI_DRV_SIZE
+    mov edx, AHCI_DRV_ALIGN
+    call drive_alloc
+    call ahci_init
+    jnc boot_drive
+try_no_init:
     mov esi, why_init
     jmp tried_puts
 
@@ -142,14 +181,13 @@ int13_install:
     ret
 
 ; drive_alloc: a zeroed drive block in the high table zone (reserved at the handoff).
-; Out: EDI = the block.  Clobbers: EAX, ECX, EDX.
+; In: ECX = its size, EDX = its alignment.  Out: EDI = the block.  Clobbers: EAX, ECX, EDX.
 drive_alloc:
-    mov ecx, DRV_BLOCK_SIZE
-    mov edx, DRV_BLOCK_ALIGN
+    push ecx
     call alloc_high
+    pop ecx
     push edi
     xor eax, eax
-    mov ecx, DRV_BLOCK_SIZE
     rep stosb
     pop edi
     ret
@@ -216,6 +254,10 @@ hex_digits:
     .ascii "0123456789abcdef"
 name_vblk:
     .asciz "virtio-blk "
+name_ahci:
+    .asciz "ahci "
+name_ide:
+    .asciz "ide "
 sep_entries:
     .asciz ", "
 why_init:

@@ -3,6 +3,7 @@
 ; device access per read or write), else mechanism #1 (two).  Boot time only.
 
 .bss disk_mmio_next, 4      ; next free address for a memory BAR (DISK_MMIO_BASE up)
+.bss disk_io_next, 4        ; next free port for an I/O BAR (DISK_IO_BASE up)
 
 ; disk_pci_read: In: EAX = bdf << 8 | register (dword aligned).  Out: EAX = the dword.
 ; Clobbers: EDX.
@@ -112,25 +113,85 @@ bar_have_next:
     call disk_pci_write
     mov eax, ecx
 bar_enable:
-    push eax
-    mov eax, ebx
-    shl eax, PCI_BDF_SHIFT
-    or eax, PCI_COMMAND
-    call disk_pci_read
-    mov ecx, eax
-    or ecx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER
-    cmp ecx, eax
-    je bar_enabled
-    mov eax, ebx
-    shl eax, PCI_BDF_SHIFT
-    or eax, PCI_COMMAND
-    call disk_pci_write
-bar_enabled:
-    pop eax
+    mov ecx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER
+    call command_enable
     pop esi
     clc
     ret
 bar_bad:
     pop esi
     stc
+    ret
+
+; disk_pci_io_bar: the base of an I/O BAR, assigned from DISK_IO_BASE up when nobody has
+; (it reads 0); I/O decoding and bus mastering are switched on.
+; In: EBX = bdf, EAX = BAR index (0-5).  Out: CF clear, EAX = the base; CF set when it is a
+; memory BAR or does not fit.  Clobbers: ECX, EDX.
+.global disk_pci_io_bar
+disk_pci_io_bar:
+    push esi
+    lea esi, [eax * 4 + PCI_BAR0]
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    or eax, esi
+    mov esi, eax
+    call disk_pci_read
+    test al, PCI_BAR_IO
+    jz io_bad
+    and eax, PCI_BAR_IO_MASK
+    jnz io_enable
+    mov eax, esi
+    mov ecx, PCI_CAP_ALL_ONES
+    call disk_pci_write
+    mov eax, esi
+    call disk_pci_read
+    and eax, PCI_BAR_IO_MASK
+    neg eax
+    and eax, PCI_BAR_IO_MASK
+    mov ecx, [disk_io_next]
+    test ecx, ecx
+    jnz io_have_next
+    mov ecx, DISK_IO_BASE
+io_have_next:
+    lea edx, [eax - 1]
+    add ecx, edx
+    not edx
+    and ecx, edx
+    lea edx, [ecx + eax]
+    cmp edx, DISK_IO_END
+    ja io_bad
+    mov [disk_io_next], edx
+    mov eax, esi
+    call disk_pci_write
+    mov eax, ecx
+io_enable:
+    mov ecx, PCI_COMMAND_IO | PCI_COMMAND_MASTER
+    call command_enable
+    pop esi
+    clc
+    ret
+io_bad:
+    pop esi
+    stc
+    ret
+
+; command_enable: switch decoding and bus mastering on in a function's command register.
+; In: EBX = bdf, ECX = the command bits.  Out: EAX preserved.  Clobbers: ECX, EDX.
+command_enable:
+    push eax
+    push ecx
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    or eax, PCI_COMMAND
+    call disk_pci_read
+    pop ecx
+    or ecx, eax
+    cmp ecx, eax
+    je command_done
+    mov eax, ebx
+    shl eax, PCI_BDF_SHIFT
+    or eax, PCI_COMMAND
+    call disk_pci_write
+command_done:
+    pop eax
     ret

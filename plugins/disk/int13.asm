@@ -2,10 +2,11 @@
 ; (int13_rm.asm) through bios16_call32 in flat protected mode.  It reads the caller's
 ; registers from the frame disk_int13 left on the caller's stack, serves the function with
 ; the drive's DRV_RW routine, and writes the outputs, CF included, back into that frame.
-; In: EBP = the frame's linear address.  Out: the frame updated.
-; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+; In: EBX = the frame's linear address.  Out: the frame updated.
+; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI, EBP.
 .global disk_int13_pm
 disk_int13_pm:
+    mov ebp, ebx
     cld
     ; the drive: DL = 80h + n, n below BDA_DISK_COUNT
     movzx eax, byte ptr [ebp + F13_DL]

@@ -96,6 +96,13 @@ init_caps_done:
     add [edi + VBLK_NOTIFY], eax
     mov word ptr [esi + VIRTIO_COMMON_Q_ENABLE], 1
     mov word ptr [edi + VBLK_AVAIL], VIRTQ_AVAIL_F_NO_INTERRUPT
+    lea eax, [edi + VBLK_DESC]
+    mov [edi + VBLK_DESC_PTR], eax
+    lea eax, [edi + VBLK_AVAIL]
+    mov [edi + VBLK_AVAIL_PTR], eax
+    lea eax, [edi + VBLK_USED]
+    mov [edi + VBLK_USED_PTR], eax
+    mov dword ptr [edi + VBLK_QUEUE_MASK], VBLK_QUEUE_SIZE - 1
     mov byte ptr [esi + VIRTIO_COMMON_STATUS], VBLK_STATUS_FEATURES | VIRTIO_STATUS_DRIVER_OK
     ; capacity (5.2.4)
     mov esi, [edi + VBLK_DEVICE]
@@ -137,52 +144,150 @@ cap_address_done:
 ; Out: CF clear: done; CF set: the device reported an error or did not answer in
 ; VBLK_POLLS polls.  Clobbers: EAX, ECX, EDX.  One device access (the notify).
 vblk_rw:
+    push ebx
     mov [edi + VBLK_HEADER + VIRTIO_BLK_REQ_TYPE], ebx
     mov [edi + VBLK_HEADER + VIRTIO_BLK_REQ_SECTOR], eax
     mov [edi + VBLK_HEADER + VIRTIO_BLK_REQ_SECTOR + 4], edx
     ; descriptor 0: the header; 1: the data (device-writable for a read); 2: the status
+    mov ebx, [edi + VBLK_DESC_PTR]
     lea eax, [edi + VBLK_HEADER]
-    mov [edi + VBLK_DESC + VIRTQ_DESC_ADDR], eax
-    mov dword ptr [edi + VBLK_DESC + VIRTQ_DESC_LEN], VIRTIO_BLK_REQ_HEADER_SIZE
-    mov dword ptr [edi + VBLK_DESC + VIRTQ_DESC_FLAGS], VIRTQ_DESC_F_NEXT | (1 << 16)
-    mov [edi + VBLK_DESC + VIRTQ_DESC_SIZE + VIRTQ_DESC_ADDR], esi
+    mov [ebx + VIRTQ_DESC_ADDR], eax
+    mov dword ptr [ebx + VIRTQ_DESC_LEN], VIRTIO_BLK_REQ_HEADER_SIZE
+    mov dword ptr [ebx + VIRTQ_DESC_FLAGS], VIRTQ_DESC_F_NEXT | (1 << 16)
+    mov [ebx + VIRTQ_DESC_SIZE + VIRTQ_DESC_ADDR], esi
     shl ecx, SECTOR_SHIFT
-    mov [edi + VBLK_DESC + VIRTQ_DESC_SIZE + VIRTQ_DESC_LEN], ecx
+    mov [ebx + VIRTQ_DESC_SIZE + VIRTQ_DESC_LEN], ecx
     mov eax, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE | (2 << 16)
-    test ebx, ebx
-    jz rw_data_flags
+    cmp dword ptr [esp], VIRTIO_BLK_T_IN
+    je rw_data_flags
     mov eax, VIRTQ_DESC_F_NEXT | (2 << 16)
 rw_data_flags:
-    mov [edi + VBLK_DESC + VIRTQ_DESC_SIZE + VIRTQ_DESC_FLAGS], eax
+    mov [ebx + VIRTQ_DESC_SIZE + VIRTQ_DESC_FLAGS], eax
     lea eax, [edi + VBLK_STATUS]
-    mov [edi + VBLK_DESC + 2 * VIRTQ_DESC_SIZE + VIRTQ_DESC_ADDR], eax
-    mov dword ptr [edi + VBLK_DESC + 2 * VIRTQ_DESC_SIZE + VIRTQ_DESC_LEN], 1
-    mov dword ptr [edi + VBLK_DESC + 2 * VIRTQ_DESC_SIZE + VIRTQ_DESC_FLAGS], VIRTQ_DESC_F_WRITE
+    mov [ebx + 2 * VIRTQ_DESC_SIZE + VIRTQ_DESC_ADDR], eax
+    mov dword ptr [ebx + 2 * VIRTQ_DESC_SIZE + VIRTQ_DESC_LEN], 1
+    mov dword ptr [ebx + 2 * VIRTQ_DESC_SIZE + VIRTQ_DESC_FLAGS], VIRTQ_DESC_F_WRITE
     mov byte ptr [edi + VBLK_STATUS], VBLK_STATUS_NONE
     ; the chain's head (0) in the next available slot, then publish it (2.6.13)
-    movzx eax, word ptr [edi + VBLK_AVAIL + VIRTQ_RING_IDX]
+    mov ebx, [edi + VBLK_AVAIL_PTR]
+    movzx eax, word ptr [ebx + VIRTQ_RING_IDX]
     mov edx, eax
-    and edx, VBLK_QUEUE_SIZE - 1
-    mov word ptr [edi + VBLK_AVAIL + VIRTQ_RING_ENTRIES + edx * 2], 0
+    and edx, [edi + VBLK_QUEUE_MASK]
+    mov word ptr [ebx + VIRTQ_RING_ENTRIES + edx * 2], 0
     inc eax
-    mov [edi + VBLK_AVAIL + VIRTQ_RING_IDX], ax
+    mov [ebx + VIRTQ_RING_IDX], ax
+    ; notify queue 0: a memory write (modern) or a port write (legacy)
     mov edx, [edi + VBLK_NOTIFY]
+    cmp dword ptr [edi + VBLK_LEGACY], 0
+    jne rw_notify_port
     mov word ptr [edx], 0
+    jmp rw_wait
+rw_notify_port:
+    mov ecx, eax
+    xor eax, eax
+    out dx, ax
+    mov eax, ecx
+rw_wait:
     ; wait until the device has used it (the used index reaches the available one)
+    mov ebx, [edi + VBLK_USED_PTR]
     mov ecx, VBLK_POLLS
 rw_poll:
-    cmp ax, [edi + VBLK_USED + VIRTQ_RING_IDX]
+    cmp ax, [ebx + VIRTQ_RING_IDX]
     je rw_used
     pause
     dec ecx
     jnz rw_poll
-    stc
-    ret
+    jmp rw_error
 rw_used:
     cmp byte ptr [edi + VBLK_STATUS], VIRTIO_BLK_S_OK
     jne rw_error
+    pop ebx
     clc
     ret
 rw_error:
+    pop ebx
+    stc
+    ret
+
+; vblk_legacy_init: a device that offers only the legacy interface (virtio 1.1, 4.1.5
+; "Legacy Interfaces: A Note on PCI Device Layout"; QEMU disable-modern=on): I/O BAR 0,
+; reset, ACKNOWLEDGE | DRIVER, no features, queue 0 at the size the device fixes, in
+; page-aligned memory of its own (legacy layout, 2.6.2: used ring on the next 4 KiB
+; boundary), DRIVER_OK, capacity from the device configuration at 14h.
+; In: EBX = bdf, EDI = the drive block (zeroed).  Out: CF clear: ready; CF set: unusable.
+; Clobbers: EAX, ECX, EDX, ESI.
+.global vblk_legacy_init
+vblk_legacy_init:
+    mov [edi + DRV_BDF], ebx
+    mov dword ptr [edi + DRV_RW], vblk_rw
+    mov dword ptr [edi + VBLK_LEGACY], 1
+    xor eax, eax
+    call disk_pci_io_bar
+    jc legacy_fail
+    mov esi, eax
+    lea edx, [esi + VIRTIO_LEGACY_STATUS]
+    xor eax, eax
+    out dx, al
+    mov al, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
+    out dx, al
+    lea edx, [esi + VIRTIO_LEGACY_GUEST_FEATURES]
+    xor eax, eax
+    out dx, eax
+    lea edx, [esi + VIRTIO_LEGACY_QUEUE_SELECT]
+    out dx, ax
+    lea edx, [esi + VIRTIO_LEGACY_QUEUE_SIZE]
+    in ax, dx
+    movzx ecx, ax
+    test ecx, ecx
+    jz legacy_fail
+    lea eax, [ecx - 1]
+    test eax, ecx
+    jnz legacy_fail                 ; not a power of two
+    mov [edi + VBLK_QUEUE_MASK], eax
+    ; the rings: descriptors and available ring, then the used ring on the next page
+    push ecx
+    imul eax, ecx, VIRTQ_DESC_SIZE + 2
+    add eax, VIRTQ_RING_ENTRIES + 2 + PAGE_SIZE - 1
+    and eax, PAGE_MASK
+    push eax                        ; the used ring's offset
+    lea ecx, [ecx * 8 + VIRTQ_RING_ENTRIES + 2 + PAGE_SIZE - 1]
+    and ecx, PAGE_MASK
+    add ecx, eax
+    push edi
+    push ecx
+    mov edx, PAGE_SIZE
+    call alloc_high
+    pop ecx
+    mov edx, edi
+    xor eax, eax
+    rep stosb
+    pop edi
+    mov [edi + VBLK_DESC_PTR], edx
+    pop eax
+    add eax, edx
+    mov [edi + VBLK_USED_PTR], eax
+    pop ecx
+    imul ecx, ecx, VIRTQ_DESC_SIZE
+    add ecx, edx
+    mov [edi + VBLK_AVAIL_PTR], ecx
+    mov word ptr [ecx], VIRTQ_AVAIL_F_NO_INTERRUPT
+    mov eax, edx
+    shr eax, PAGE_SHIFT
+    lea edx, [esi + VIRTIO_LEGACY_QUEUE_PFN]
+    out dx, eax
+    lea edx, [esi + VIRTIO_LEGACY_STATUS]
+    mov al, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK
+    out dx, al
+    lea edx, [esi + VIRTIO_LEGACY_QUEUE_NOTIFY]
+    mov [edi + VBLK_NOTIFY], edx
+    lea edx, [esi + VIRTIO_LEGACY_DEVICE_CFG + VIRTIO_BLK_CFG_CAPACITY]
+    in eax, dx
+    mov [edi + DRV_SECTORS], eax
+    add edx, 4
+    in eax, dx
+    mov [edi + DRV_SECTORS + 4], eax
+    clc
+    ret
+legacy_fail:
     stc
     ret

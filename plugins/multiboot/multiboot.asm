@@ -2,6 +2,8 @@
 
 .bss mb_info, 4
 .bss mb_entry, 4
+.bss mb_image_start, 4
+.bss mb_image_end, 4
 
 ; multiboot_probe (loader probe, stage boot).
 ; Out: returns when QEMU did not prepare a multiboot kernel; otherwise enters it with
@@ -26,18 +28,34 @@ mb_mine:
     call fw_cfg_read_item
     mov edi, eax
     mov ecx, [kernel_size]
+    mov [mb_image_start], edi
+    lea eax, [edi + ecx]
+    mov [mb_image_end], eax
     call load_check
     mov eax, (FW_CFG_KERNEL_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
-    ; multiboot_info, where QEMU put it
+    ; multiboot_info where QEMU put it, with the memory map's room below it, unless that
+    ; overlaps the image (with its modules and command lines, which QEMU appends to it): then
+    ; in the high table zone
     mov eax, FW_CFG_INITRD_SIZE
     call fw_cfg_read_item
     push eax
     mov eax, FW_CFG_INITRD_ADDR
     call fw_cfg_read_item
     pop ecx
-    mov [mb_info], eax
     mov edi, eax
+    call mb_info_fits
+    jnc mb_info_placed
+    push ecx
+    add ecx, MULTIBOOT_MMAP_ROOM
+    mov edx, MULTIBOOT_INFO_ALIGN
+    call alloc_high
+    pop ecx
+    add edi, MULTIBOOT_MMAP_ROOM
+    call mb_info_fits
+    jc mb_no_room
+mb_info_placed:
+    mov [mb_info], edi
     call load_check
     mov eax, (FW_CFG_INITRD_DATA << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     call fw_cfg_xfer
@@ -62,7 +80,8 @@ mb_mine:
     cmp eax, MULTIBOOT_MMAP_ROOM
     ja mb_map_too_big
     mov [ebx + MBI_MMAP_LENGTH], eax
-    mov edi, [ebx + MBI_MMAP_ADDR]
+    lea edi, [ebx - MULTIBOOT_MMAP_ROOM]
+    mov [ebx + MBI_MMAP_ADDR], edi
     mov esi, e820_map
 mb_map_next:
     jecxz mb_enter
@@ -82,13 +101,34 @@ mb_enter:
     jmp dword ptr [mb_entry]
 mb_not_mine:
     ret
+mb_no_room:
+    mov esi, msg_mb_no_room
+    jmp panic
 mb_map_too_big:
     mov esi, msg_mb_map_big
     jmp panic
+
+; mb_info_fits: whether multiboot_info at EDI (ECX bytes) with the memory map's room
+; (MULTIBOOT_MMAP_ROOM bytes) below it stays clear of the image [mb_image_start,
+; mb_image_end).  Out: CF set when they overlap.  Clobbers: EAX.
+mb_info_fits:
+    lea eax, [edi + ecx]
+    cmp eax, [mb_image_start]
+    jbe mb_clear
+    lea eax, [edi - MULTIBOOT_MMAP_ROOM]
+    cmp eax, [mb_image_end]
+    jae mb_clear
+    stc
+    ret
+mb_clear:
+    clc
+    ret
 
 name_multiboot_dma:
     .asciz "genroms/multiboot_dma.bin"
 name_multiboot:
     .asciz "genroms/multiboot.bin"
+msg_mb_no_room:
+    .asciz "multiboot: no room for the boot information that does not overlap the kernel image and its modules"
 msg_mb_map_big:
     .asciz "multiboot: the memory map does not fit the room QEMU left for it"

@@ -21,7 +21,8 @@ import struct
 from .pci import PciFunction
 
 VENDOR, DEVICE_TRANSITIONAL, DEVICE_MODERN = 0x1AF4, 0x1001, 0x1042
-BAR4, BAR_SIZE = 0x20, 0x4000
+BAR0, BAR4, BAR_SIZE = 0x10, 0x20, 0x4000
+LEGACY_SIZE = 0x40                          # legacy registers and configuration, I/O
 BAR_FLAGS = 0x4 | 0x8                       # 64-bit, prefetchable
 COMMON, ISR, DEVICE_CFG, NOTIFY = 0x0000, 0x1000, 0x2000, 0x3000
 NOTIFY_MULTIPLIER = 4
@@ -33,12 +34,19 @@ S_OK, S_IOERR, S_UNSUPP = 0, 1, 2
 
 
 class VirtioBlk(PciFunction):
-    def __init__(self, disk: bytearray, device: int = DEVICE_MODERN, queue_max: int = 256):
-        super().__init__(VENDOR, device, pin=1, class_code=0x010000)
+    def __init__(self, disk: bytearray, device: int = DEVICE_MODERN, queue_max: int = 256,
+                 legacy_only: bool = False):
+        """``legacy_only``: a transitional device with its modern interface off (QEMU
+        disable-modern=on): no virtio capabilities, the legacy registers in I/O BAR 0
+        (virtio 1.1, 4.1.4.8), a queue of ``queue_max`` entries the driver cannot resize."""
+        super().__init__(VENDOR, DEVICE_TRANSITIONAL if legacy_only else device, pin=1,
+                         class_code=0x010000)
+        self.legacy = legacy_only
+        self.io_bar = 1                                   # I/O, unassigned
         self.disk = disk
         self.queue_max = queue_max
         self.bar = 0
-        self.sizing = False
+        self.sizing = self.io_sizing = False
         self.status = 0
         self.device_features = VERSION_1
         self.driver_features = 0
@@ -61,6 +69,10 @@ class VirtioBlk(PciFunction):
                              offset, length)
             if kind == 2:
                 struct.pack_into("<I", self.config, at + 16, NOTIFY_MULTIPLIER)
+        if legacy_only:
+            self.config[0x06] &= ~0x10
+            self.config[0x34] = 0
+            self.config[0x40:0x90] = bytes(0x50)
 
     def attach(self, machine) -> "VirtioBlk":
         self.machine = machine
@@ -68,6 +80,10 @@ class VirtioBlk(PciFunction):
 
     # -- configuration space: BAR 4 sizes and assigns ---------------------------------------
     def read(self, register: int, size: int) -> int:
+        if register == BAR0 and self.legacy:
+            return (~(LEGACY_SIZE - 1) & 0xFFFFFFFF) | 1 if self.io_sizing else self.io_bar
+        if BAR4 <= register < BAR4 + 8 and self.legacy:
+            return 0
         if BAR4 <= register < BAR4 + 8:
             low = (~(BAR_SIZE - 1) & 0xFFFFFFFF) if self.sizing else self.bar
             raw = struct.pack("<II", low | BAR_FLAGS, 0)
@@ -75,6 +91,12 @@ class VirtioBlk(PciFunction):
         return super().read(register, size)
 
     def write(self, register: int, size: int, value: int) -> None:
+        if register == BAR0 and size == 4 and self.legacy:
+            self.writes.append((register, size, value))
+            self.io_sizing = value == 0xFFFFFFFF
+            if not self.io_sizing:
+                self.io_bar = (value & 0xFFFC & ~(LEGACY_SIZE - 1)) | 1
+            return
         if register == BAR4 and size == 4:
             self.writes.append((register, size, value))
             self.sizing = value == 0xFFFFFFFF
@@ -88,11 +110,43 @@ class VirtioBlk(PciFunction):
         return bool(self.config[0x04] & 2)
 
     # -- the Machine's device interface: no ports, BAR 4 ---------------------------------
-    def port_read(self, port: int, size: int) -> None:
-        return None
+    def _legacy_register(self, port: int) -> int | None:
+        base = self.io_bar & 0xFFFC
+        if not self.legacy or not base or not self.config[0x04] & 1:
+            return None
+        return port - base if base <= port < base + LEGACY_SIZE else None
+
+    def port_read(self, port: int, size: int) -> int | None:
+        reg = self._legacy_register(port)
+        if reg is None:
+            return None
+        if reg >= 0x14:
+            raw = struct.pack("<Q", len(self.disk) // 512).ljust(LEGACY_SIZE - 0x14, b"\0")
+            return int.from_bytes(raw[reg - 0x14:reg - 0x14 + size], "little")
+        return {0x00: 0, 0x08: self.queue["desc"] >> 12, 0x0C: self.queue_max,
+                0x12: self.status}.get(reg, 0)
 
     def port_write(self, port: int, size: int, value: int) -> bool:
-        return False
+        reg = self._legacy_register(port)
+        if reg is None:
+            return False
+        if reg == 0x12:
+            if value == 0:
+                self.reset()
+            self.status = value
+        elif reg == 0x04:
+            self.driver_features = value
+        elif reg == 0x08:
+            # legacy layout (virtio 1.1, 2.6.2): avail after the descriptors, used on the
+            # next 4 KiB boundary
+            n, base = self.queue_max, value << 12
+            used = (base + 16 * n + 6 + 2 * n + 0xFFF) & ~0xFFF
+            self.queue = {"desc": base, "avail": base + 16 * n, "used": used,
+                          "enable": int(bool(value))}
+            self.queue_size = n
+        elif reg == 0x10:
+            self.notified()
+        return True
 
     # -- BAR 4 ---------------------------------------------------------------------------
     def _offset(self, address: int) -> int | None:

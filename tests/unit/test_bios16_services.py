@@ -198,7 +198,8 @@ def test_timer_start_programs_the_pics_and_the_pit_once(machine):
         ("out", 0x20, 0x11), ("out", 0xA0, 0x11), ("out", 0x21, 0x08), ("out", 0xA1, 0x70),
         ("out", 0x21, 0x04), ("out", 0xA1, 0x02), ("out", 0x21, 0x01), ("out", 0xA1, 0x01),
         ("out", 0x21, 0xFA), ("out", 0xA1, 0xFF),                # IRQ 0 and the cascade on
-        ("out", 0x43, 0x34), ("out", 0x40, 0x00), ("out", 0x40, 0x00)]   # 18.2 Hz
+        ("out", 0x43, 0x34), ("out", 0x40, 0x00), ("out", 0x40, 0x00),   # 18.2 Hz
+        ("out", 0x64, 0x60), ("out", 0x60, 0x64)]               # i8042: set 1, mouse off
     assert m.call("bios16_timer_start").accesses == []
 
 
@@ -241,11 +242,18 @@ def test_int16_reads_keys_from_com1(machine):
 
 def test_int16_reads_key_presses_from_the_i8042(machine):
     m = machine()
-    m.devices = (I8042(bytes([0x9E, 0x1E])),)                   # a release, then "A" pressed
-    r = m.int_(0x16, eax=0x0100)
-    assert r.zf                                                 # the release is dropped
-    r = m.int_(0x16, eax=0x0000)
-    assert r.reg16("eax") == 0x1E00
+    # a, release; Shift down, a, Shift up; Ctrl down, c; F1; E0-prefixed up arrow
+    m.devices = (I8042(bytes([0x1E, 0x9E, 0x2A, 0x1E, 0xAA, 0x1D, 0x2E, 0x9D, 0x3B,
+                              0xE0, 0x48])),)
+    keys = []
+    for _ in range(20):
+        r = m.int_(0x16, eax=0x0100, eflags=0x2)
+        if not r.zf:
+            keys.append(m.int_(0x16, eax=0x0000).reg16("eax"))
+        if not m.devices[0].data and r.zf:
+            break
+    assert keys == [0x1E61, 0x1E41, 0x2E03, 0x3B00, 0x4800]
+    assert m.read(0x417, 1) == b"\x00"                          # every modifier released
 
 
 def test_int16_store_shift_flags_and_others(machine):
@@ -288,3 +296,33 @@ def test_fatal_vectors_panic_with_the_vector_and_cs_ip(machine, vector, why):
     import re
     assert re.search(why, message) and message.endswith("\r\n"), message
     assert bytes(m.serial).decode() == message
+
+
+class Pic:
+    """The master 8259's in-service register, read through OCW3."""
+    def __init__(self, isr):
+        self.isr, self.read_isr = isr, False
+
+    def port_read(self, port, size):
+        return (self.isr if self.read_isr else 0) if port == 0x20 else None
+
+    def port_write(self, port, size, value):
+        if port == 0x20 and value in (0x0A, 0x0B):
+            self.read_isr = value == 0x0B
+            return True
+        return False
+
+
+@pytest.mark.parametrize("vector,irq", [(0x0C, 4), (0x0D, 5)])
+def test_stack_fault_and_general_protection_share_irq_vectors(machine, vector, irq):
+    m = machine()
+    pic = Pic(1 << irq)
+    m.devices = (pic,)
+    r = m.int_(vector, eax=0xAAAA)                              # IRQ in service: an IRQ
+    assert r.reg16("eax") == 0xAAAA and not pic.read_isr        # the IRR is read again
+    assert [(a.address, a.value) for a in r.accesses if a.kind == "out"] == [
+        (0x20, 0x0B), (0x20, 0x0A), (0x20, 0x20)]               # ISR, IRR, EOI
+    pic.isr = 0
+    with pytest.raises(RuntimeError, match="did not return"):
+        m.int_(vector)                                          # not in service: the fault
+    assert f"real-mode INT {vector:02X}h at 0000:0502: a CPU exception" in m.debugcon.decode()

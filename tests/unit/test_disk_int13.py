@@ -26,7 +26,7 @@ class Int13:
         frame = struct.pack("<8I", *(regs[n] for n in GPRS)) + struct.pack("<HHHHH", es, ds,
                                                                             0x7C50, 0, flags)
         self.m.write(FRAME, frame)
-        self.m.call("disk_int13_pm", ebp=FRAME)
+        self.m.call("disk_int13_pm", ebx=FRAME)
         out = dict(zip(GPRS, struct.unpack("<8I", self.m.read(FRAME, 32))))
         out["es"], out["ds"], _, _, out["flags"] = struct.unpack("<5H", self.m.read(FRAME + 32, 10))
         out["ah"] = (out["eax"] >> 8) & 0xFF
