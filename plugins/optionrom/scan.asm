@@ -5,6 +5,8 @@
 .bss optionrom_pass, 4            ; 1: display controllers only, 0: every other function
 .bss optionrom_vga_done, 4        ; a VGA BIOS has run
 .bss optionrom_bdf, 4             ; the function of the ROM being initialised
+.bss optionrom_functions, OPROM_FUNCTIONS_MAX * 4   ; bus 0's type-0 functions
+.bss optionrom_function_count, 4
 ; boot entry lists (optionrom.inc, OPROM_ENTRY_*): a count dword, then up to
 ; OPROM_MAX_ENTRIES entries (vector, bdf) from the PnP headers, in the order the ROMs ran
 .global optionrom_bevs, optionrom_bcvs
@@ -29,16 +31,17 @@ optionrom_run:
     mov al, OPROM_PAM_READ_WRITE
     call optionrom_shadow_set
     mov dword ptr [optionrom_next], OPROM_AREA_START
+    call optionrom_pci_list
     ; the VGA BIOS first, at C0000h
     mov esi, optionrom_vgaroms
     call optionrom_fw_cfg_roms
     cmp dword ptr [optionrom_vga_done], 0
     jne run_others
     mov dword ptr [optionrom_pass], 1
-    call optionrom_pci_scan
+    call optionrom_pci_pass
 run_others:
     mov dword ptr [optionrom_pass], 0
-    call optionrom_pci_scan
+    call optionrom_pci_pass
     mov esi, optionrom_genroms
     call optionrom_fw_cfg_roms
     mov al, OPROM_PAM_READ_ONLY
@@ -49,23 +52,25 @@ run_unknown_chipset:
     mov esi, msg_chipset
     jmp warn
 
-; optionrom_pci_scan: every function on bus 0 with a ROM BAR, of the pass's kind
-; (optionrom_pass).  Per device 2 accesses (ID), per present function 4 more (class,
-; header type).  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
-optionrom_pci_scan:
+; optionrom_pci_list: one walk of bus 0 (bridges' ROM BARs are elsewhere and not ours):
+; every present type-0 function into optionrom_functions (bdf | display << 16), counted in
+; optionrom_function_count.  Per device 2 accesses (ID), per present function 4 more
+; (header type, class).  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+optionrom_pci_list:
     xor ebx, ebx
-scan_loop:
+    mov edi, optionrom_functions
+list_loop:
     mov esi, ebx
     shl esi, PCI_BDF_SHIFT
     call optionrom_cfg_read
     cmp ax, PCI_VENDOR_NONE
-    je scan_absent
+    je list_absent
     lea esi, [esi + PCI_HEADER_DWORD]
     call optionrom_cfg_read
     shr eax, PCI_HEADER_TYPE_SHIFT
-    push eax
+    mov ecx, eax                  ; ECX = header type
     test al, PCI_HEADER_TYPE_MASK
-    jnz scan_next                 ; bridges keep their ROM BAR elsewhere: not ours
+    jnz list_next
     mov esi, ebx
     shl esi, PCI_BDF_SHIFT
     or esi, PCI_CLASS_DWORD
@@ -74,32 +79,55 @@ scan_loop:
     cmp eax, PCI_CLASS_DISPLAY
     sete al
     movzx eax, al
-    cmp eax, [optionrom_pass]
-    jne scan_next
-    test eax, eax
-    jz scan_rom
-    cmp dword ptr [optionrom_vga_done], 0
-    jne scan_next                 ; one VGA BIOS only
-scan_rom:
-    push ebx
-    call optionrom_pci_rom
-    pop ebx
-scan_next:
-    pop eax
+    shl eax, OPROM_FUNCTION_DISPLAY_SHIFT
+    or eax, ebx
+    stosd
+list_next:
     test ebx, PCI_FUNCTIONS_PER_DEVICE - 1
-    jnz scan_function
-    test al, PCI_HEADER_MULTIFUNCTION
-    jnz scan_function
-scan_absent:
+    jnz list_function
+    test cl, PCI_HEADER_MULTIFUNCTION
+    jnz list_function
+list_absent:
     test ebx, PCI_FUNCTIONS_PER_DEVICE - 1
-    jnz scan_function
+    jnz list_function
     add ebx, PCI_FUNCTIONS_PER_DEVICE
-    jmp scan_more
-scan_function:
+    jmp list_more
+list_function:
     inc ebx
-scan_more:
+list_more:
     cmp ebx, PCI_DEVICES_PER_BUS * PCI_FUNCTIONS_PER_DEVICE
-    jb scan_loop
+    jb list_loop
+    sub edi, optionrom_functions
+    shr edi, 2
+    mov [optionrom_function_count], edi
+    ret
+
+; optionrom_pci_pass: the ROM of every listed function of the pass's kind (optionrom_pass:
+; 1 display controllers, of which only the first VGA BIOS runs; 0 the others), in bus
+; order.  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+optionrom_pci_pass:
+    xor ecx, ecx
+pass_loop:
+    cmp ecx, [optionrom_function_count]
+    jae pass_done
+    mov ebx, [optionrom_functions + ecx * 4]
+    mov eax, ebx
+    shr eax, OPROM_FUNCTION_DISPLAY_SHIFT
+    and ebx, OPROM_FUNCTION_BDF_MASK
+    cmp eax, [optionrom_pass]
+    jne pass_next
+    test eax, eax
+    jz pass_rom
+    cmp dword ptr [optionrom_vga_done], 0
+    jne pass_next                 ; one VGA BIOS only
+pass_rom:
+    push ecx
+    call optionrom_pci_rom
+    pop ecx
+pass_next:
+    inc ecx
+    jmp pass_loop
+pass_done:
     ret
 
 ; optionrom_pci_rom: one function's ROM: mapped (optionrom_rom_map), its x86 image checked

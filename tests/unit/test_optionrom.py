@@ -270,11 +270,10 @@ def test_q35_pam_registers():
     assert [(r, v) for r, s, v in host.function(0).writes] == [(r, 0x33) for r in range(0x91, 0x97)]
 
 
-# chipset check 2; PAM 2 x 12; two scans of bus 0 (displays, then the rest): per device an
-# ID read (2), per present function its header and class (4), functions 1-7 of the
-# multi-function PIIX3 (2 each); the ROM BAR of each of the 3 non-display functions: read,
-# size, read back, restore (8)
-ACCESSES_NO_ROM = 2 + 24 + 2 * (32 * 2 + 3 * 4 + 7 * 2) + 3 * 8
+# chipset check 2; PAM 2 x 12; one walk of bus 0: per device an ID read (2), per present
+# function its header and class (4), functions 1-7 of the multi-function PIIX3 (2 each);
+# the ROM BAR of each of the 3 non-display functions: read, size, read back, restore (8)
+ACCESSES_NO_ROM = 2 + 24 + (32 * 2 + 3 * 4 + 7 * 2) + 3 * 8
 
 
 class Cmos:
