@@ -30,8 +30,18 @@ def fragments(ctx):
     # with pci_assign every ROM BAR already has an address: map it there; without it, a
     # temporary window of our own (nothing else is placed in the PCI hole then)
     mapping = "map_assign.asm" if "pci_assign" in ctx.plugins else "map_own.asm"
+    # with the pci walk, the functions it found on every bus (bus 0 probed when it did not
+    # run); without it, bus 0 probed
+    bus0 = Fragment.from_file(HERE / "list_bus0.asm", "text32", name="optionrom_pci_list_bus0")
+    if "pci" in ctx.plugins:
+        listing = [bus0, Fragment.from_file(HERE / "list_walk.asm", "text32",
+                                            name="optionrom_pci_list")]
+    else:
+        listing = [Fragment(**{**bus0.__dict__, "source": ".global optionrom_pci_list\n"
+                               "optionrom_pci_list:\n" + bus0.source})]
     return [
         Fragment.from_file(HERE / mapping, "text32", name="optionrom_rom_map"),
+        *listing,
         Fragment.from_file(HERE / "scan.asm", "text32", name="optionrom_run"),
         Fragment.from_file(HERE / "image.asm", "text32", name="optionrom_find_image"),
         Fragment.from_file(HERE / "shadow.asm", "text32", name="optionrom_shadow"),

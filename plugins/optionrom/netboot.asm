@@ -8,7 +8,8 @@
 
 ; netboot_boot (Loader.without_kernel, when QEMU got no -kernel): network boot when QEMU
 ; asks for it first: -boot n (the first device of the CMOS boot order is the network), or a
-; NIC whose ROM gave a BEV is the first line of the bootorder file (-device ...,bootindex=).
+; NIC whose ROM gave a BEV is the first line of the bootorder file (-device ...,bootindex=),
+; on bus 0 or behind bridges.
 ; The BEVs optionrom_run recorded are then called after the handoff, from that NIC's (or the
 ; first) on, in the order they were found.  Two device accesses (CMOS) and, without -boot n,
 ; one fw_cfg transfer when there is a bootorder file, to decide.
@@ -66,9 +67,11 @@ netboot_no_bev:
     mov esi, msg_no_bev
     jmp warn
 
-; netboot_bootindex: is the first line of QEMU's bootorder file a bus-0 function whose ROM
-; gave a BEV?  Out: CF clear: EBX = that BEV's index; CF set: no.
-; Clobbers: EAX, ECX, EDX, ESI, EDI.
+; netboot_bootindex: is the first line of QEMU's bootorder file a function whose ROM gave a
+; BEV?  The path is followed from bus 0 through the bridges it names
+; ("/pci@i0cf8/pci-bridge@10/ethernet@0/..."), with the bus numbers the pci walk gave them
+; (a bridge's secondary bus; 4 device accesses per bridge).
+; Out: CF clear: EBX = that BEV's index; CF set: no.  Clobbers: EAX, ECX, EDX, ESI, EDI.
 netboot_bootindex:
     cmp dword ptr [optionrom_bevs], 0
     je bootindex_no
@@ -87,13 +90,14 @@ bootindex_fits:
     call fw_cfg_xfer
     pop ecx
     mov byte ptr [netboot_line + ecx], 0
-    ; "/pci@i0cf8/" then a name up to '@'
     mov esi, netboot_line
     mov edi, prefix_pci_root
     mov ecx, prefix_pci_root_end - prefix_pci_root
     repe cmpsb
     jne bootindex_no
+    xor edx, edx                  ; EDX = the bus of the next component << 8
 bootindex_name:
+    ; a component: a name up to '@', then device[,function] in hex
     lodsb
     cmp al, CHAR_AT
     je bootindex_device
@@ -106,7 +110,8 @@ bootindex_device:
     call netboot_hex
     cmp eax, PCI_DEVICES_PER_BUS
     jae bootindex_no
-    lea edx, [eax * PCI_FUNCTIONS_PER_DEVICE]
+    shl eax, 3
+    or edx, eax
     cmp byte ptr [esi], CHAR_COMMA
     jne bootindex_match
     inc esi
@@ -115,7 +120,7 @@ bootindex_device:
     jae bootindex_no
     or edx, eax
 bootindex_match:
-    ; EDX = the bdf: which BEV is its ROM's?
+    ; EDX = the component's bdf: which BEV is its ROM's?
     xor ebx, ebx
 bootindex_loop:
     mov eax, ebx
@@ -125,6 +130,30 @@ bootindex_loop:
     inc ebx
     cmp ebx, [optionrom_bevs]
     jb bootindex_loop
+    ; none: when the path goes on through a bridge, on to its secondary bus
+    cmp byte ptr [esi], CHAR_SLASH
+    jne bootindex_no
+    inc esi
+    push esi
+    mov esi, edx
+    shl esi, PCI_BDF_SHIFT
+    push esi
+    or esi, PCI_HEADER_DWORD
+    call optionrom_cfg_read
+    pop esi
+    shr eax, PCI_HEADER_TYPE_SHIFT
+    and eax, PCI_HEADER_TYPE_MASK
+    cmp eax, PCI_HEADER_TYPE_BRIDGE
+    jne bootindex_pop_no
+    or esi, PCI_BUS_NUMBERS
+    call optionrom_cfg_read
+    pop esi
+    and eax, OPROM_SECONDARY_BUS_MASK
+    jz bootindex_no               ; not numbered
+    mov edx, eax                  ; the secondary bus << 8
+    jmp bootindex_name
+bootindex_pop_no:
+    pop esi
 bootindex_no:
     stc
     ret

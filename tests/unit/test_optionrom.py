@@ -380,3 +380,52 @@ def test_netboot_when_the_nic_is_first_in_the_bootindex_order(net_rom, bootorder
     else:
         m.call("netboot_boot")
         assert u16(m, 0x600) == 0 and m.debugcon == b""
+
+
+def test_a_nic_behind_a_bridge_with_the_pci_walk(net_rom):
+    """With the pci walk in the build (netboot requires pci_assign, which requires it), the
+    ROMs of devices behind bridges run too (a NIC behind a PCIe root port on q35)."""
+    host = pc_host()
+    secondary = host.add_bridge(5)
+    nic = secondary.add(0, 0, nic_with_bev())
+    fw = FwCfg()
+    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
+    m = BiosMachine(net_rom.linked, fw, devices=(Cmos(2), host))
+    m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)
+    nic.machine = m
+    m.write(FSEG, bytes(0x10000))
+    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), net_rom.rom[REGIONS["fseg"].start:])
+    for step in ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
+                 "core_reserve", "pci_assign", "bios16_install"):
+        m.call(step)
+    m.protected_mode()
+    m.call("optionrom_run")
+    assert m.debugcon == b""
+    bdf = 1 << 8                                   # bus 1, device 0: the walk numbered it
+    assert u16(m, 0xC0000 + AX_SLOT) == bdf
+    assert m.u32(m.sym("optionrom_bevs")) == 1
+    assert m.u32(m.sym("optionrom_bevs") + 8) == bdf
+
+
+def test_netboot_follows_the_bootorder_path_through_a_bridge(net_rom):
+    """bootindex on a NIC behind a bridge: "/pci@i0cf8/pci-bridge@5/ethernet@0/...": the
+    bridge's secondary bus (numbered by the walk) leads to the NIC's BEV."""
+    host = pc_host()
+    secondary = host.add_bridge(5)
+    nic = secondary.add(0, 0, nic_with_bev(MARK_BEV))
+    fw = FwCfg()
+    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
+    fw.add_file("bootorder", b"/pci@i0cf8/pci-bridge@5/ethernet@0/ethernet-phy@0\n\0")
+    m = BiosMachine(net_rom.linked, fw, devices=(Cmos(2), host))
+    m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)
+    nic.machine = m
+    m.write(FSEG, bytes(0x10000))
+    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), net_rom.rom[REGIONS["fseg"].start:])
+    for step in ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
+                 "core_reserve", "pci_assign", "bios16_install"):
+        m.call(step)
+    m.protected_mode()
+    m.call("optionrom_run")
+    with pytest.raises(Panic, match="netboot: every NIC's boot entry returned"):
+        m.call("netboot_boot")
+    assert u16(m, 0x600) == 0x1234
