@@ -25,7 +25,7 @@ NOT_ASSIGNED = re.compile(r"^.*(failed to assign|can't assign|no space for|"
 # the general ROM's device accesses before the stub kernel's entry, with QEMU's default
 # devices (docs/performance.md, "PCI assignment"; since the recipe runs option ROMs, the
 # default VGA's and NIC's ROMs make most of them: "Option ROMs"); microvm has no PCI
-ACCESS_BUDGET = {'q35': 1779, 'pc': 1936, 'microvm': 19}
+ACCESS_BUDGET = {'q35': 1689, 'pc': 1846, 'microvm': 19}
 
 
 @pytest.fixture(scope='module')
