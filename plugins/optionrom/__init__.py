@@ -3,12 +3,16 @@
 At stage ``late`` (after ``bios16_install``, before the boards lock the F-segment) it makes
 C0000h-EFFFFh shadow RAM (the host bridge's PAM1-PAM6, i440fx or Q35 MCH), runs the VGA
 BIOS at C0000h (fw_cfg ``vgaroms/*``, else the first display controller's ROM BAR) and
-mirrors its INT 10h teletype to COM1, then the ROMs of the other bus-0 functions and fw_cfg
-``genroms/*`` (QEMU's own -kernel loader ROMs excepted): each checked (55AAh, PCI data
-structure with the device's vendor/device ID, x86 code type, checksum; a failure is skipped
-with a warning), copied to the shadow, its init entry far-called in real mode
-(``bios16_call16``) with AX = bus/device/function, its PnP expansion headers' BEV/BCV entries recorded
-(``optionrom_bevs``, ``optionrom_bcvs``); then the area is read-only.
+mirrors its INT 10h teletype to COM1, then the ROMs of the other PCI functions (those the
+``pci`` walk found, else bus 0's) and fw_cfg ``genroms/*`` (QEMU's own -kernel loader ROMs
+excepted): each checked (55AAh, PCI data structure with the device's vendor/device ID, x86
+code type, checksum; a failure is skipped with a warning), copied to the shadow, its init
+entry far-called in real mode (``bios16_call16``) with AX = bus/device/function, its PnP
+expansion headers' BEV/BCV entries recorded (``optionrom_bevs``, ``optionrom_bcvs``); then
+the area is read-only.
+
+The ``netboot`` loader (same module) boots through the recorded BEVs when QEMU has no
+-kernel and asks for the network first (-boot n, or a NIC first in the bootindex order).
 
 Expansion ROM BARs are mapped where ``pci_assign`` placed them when the build has it
 (``pci_assign_rom_map``), else at a temporary window of this plugin's own.

@@ -16,8 +16,9 @@
 ; optionrom_run (step, stage late, after bios16_install and before the boards lock the
 ; F-segment): make C0000h-EFFFFh RAM, run the VGA BIOS (fw_cfg vgaroms/*, else the first
 ; display controller's ROM BAR) at C0000h and hook INT 10h so that teletype output reaches
-; COM1 as well, then the other PCI functions' ROMs on bus 0 and fw_cfg genroms/* (but
-; QEMU's own -kernel loaders), record their BEV/BCV entries, and make the area read-only.
+; COM1 as well, then the other PCI functions' ROMs (optionrom_pci_list: the pci walk's
+; functions, else bus 0's) and fw_cfg genroms/* (but QEMU's own -kernel loaders), record
+; their BEV/BCV entries, and make the area read-only.
 ; Nothing happens without PCI (board_pci_host = 0) or on another chipset (a warning).
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global optionrom_run
