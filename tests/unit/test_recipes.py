@@ -38,7 +38,7 @@ def test_minimal_is_q35_linux_only():
 
 def test_general_has_every_builtin_loader():
     man = build(read_recipe(REPO / "recipes" / "general.toml")).manifest
-    assert {"linux", "multiboot", "pvh", "disk"} <= set(man["loaders"])
+    assert {"linux", "multiboot", "pvh", "netboot", "disk"} <= set(man["loaders"])
 
 
 def test_the_example_recipe_builds_with_the_example_plugin(monkeypatch):

@@ -1,0 +1,193 @@
+; netboot_boot: network boot through the NICs' option ROMs (the netboot loader; constants in
+; optionrom.inc).  BIOS Boot Specification 1.01, 3.3 and 6.5.1: a bootstrap entry vector
+; (BEV) of a PnP expansion header is far-called in real mode with interrupts enabled; it
+; boots or, having found nothing to boot, returns.
+
+.bss netboot_block, OPROM_CALL_BLOCK
+.bss netboot_line, BOOTORDER_LINE_MAX + 1
+
+; netboot_boot (Loader.without_kernel, when QEMU got no -kernel): network boot when QEMU
+; asks for it first: -boot n (the first device of the CMOS boot order is the network), or a
+; NIC whose ROM gave a BEV is the first line of the bootorder file (-device ...,bootindex=),
+; on bus 0 or behind bridges.
+; The BEVs optionrom_run recorded are then called after the handoff, from that NIC's (or the
+; first) on, in the order they were found.  Two device accesses (CMOS) and, without -boot n,
+; one fw_cfg transfer when there is a bootorder file, to decide.
+; Out: returns when network boot was not asked for (the next loader's turn) or, with a
+; warning, when -boot n finds no ROM with a BEV; panics when every BEV returned.
+; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+.global netboot_boot
+netboot_boot:
+    xor ebx, ebx
+    mov al, CMOS_BOOT_ORDER
+    out CMOS_INDEX, al
+    in al, CMOS_DATA
+    and al, CMOS_BOOT_FIRST_MASK
+    cmp al, BOOT_CODE_NETWORK
+    je netboot_asked
+    call netboot_bootindex
+    jnc netboot_go
+    ret
+netboot_asked:
+    cmp dword ptr [optionrom_bevs], 0
+    je netboot_no_bev
+netboot_go:
+    ; EBX = the first BEV to call; all of them, wrapping around
+    push ebx
+    call handoff
+    pop ebx
+    mov ecx, [optionrom_bevs]
+netboot_next:
+    push ecx
+    push ebx
+    mov edi, netboot_block
+    mov ecx, OPROM_CALL_BLOCK
+    xor eax, eax
+    rep stosb
+    shl ebx, OPROM_ENTRY_SHIFT
+    mov eax, [optionrom_bevs + OPROM_LIST_ENTRIES + OPROM_ENTRY_VECTOR + ebx]
+    mov [netboot_block + RM_IP], eax          ; IP, then CS
+    mov word ptr [netboot_block + RM_FLAGS], FLAGS_IF
+    mov word ptr [netboot_block + RM_SS], OPROM_STACK_SEGMENT
+    mov word ptr [netboot_block + RM_SP], OPROM_STACK_TOP
+    mov esi, netboot_block
+    call bios16_call16
+    pop ebx
+    pop ecx
+    inc ebx
+    cmp ebx, [optionrom_bevs]
+    jb netboot_wrapped
+    xor ebx, ebx
+netboot_wrapped:
+    dec ecx
+    jnz netboot_next
+    mov esi, msg_returned
+    jmp panic
+netboot_no_bev:
+    mov esi, msg_no_bev
+    jmp warn
+
+; netboot_bootindex: is the first line of QEMU's bootorder file a function whose ROM gave a
+; BEV?  The path is followed from bus 0 through the bridges it names
+; ("/pci@i0cf8/pci-bridge@10/ethernet@0/..."), with the bus numbers the pci walk gave them
+; (a bridge's secondary bus; 4 device accesses per bridge).
+; Out: CF clear: EBX = that BEV's index; CF set: no.  Clobbers: EAX, ECX, EDX, ESI, EDI.
+netboot_bootindex:
+    cmp dword ptr [optionrom_bevs], 0
+    je bootindex_no
+    mov esi, name_bootorder
+    call fw_cfg_find
+    test eax, eax
+    jz bootindex_no
+    cmp ecx, BOOTORDER_LINE_MAX
+    jbe bootindex_fits
+    mov ecx, BOOTORDER_LINE_MAX
+bootindex_fits:
+    shl eax, 16
+    or eax, FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
+    mov edi, netboot_line
+    push ecx
+    call fw_cfg_xfer
+    pop ecx
+    mov byte ptr [netboot_line + ecx], 0
+    mov esi, netboot_line
+    mov edi, prefix_pci_root
+    mov ecx, prefix_pci_root_end - prefix_pci_root
+    repe cmpsb
+    jne bootindex_no
+    xor edx, edx                  ; EDX = the bus of the next component << 8
+bootindex_name:
+    ; a component: a name up to '@', then device[,function] in hex
+    lodsb
+    cmp al, CHAR_AT
+    je bootindex_device
+    cmp al, CHAR_SLASH
+    je bootindex_no               ; the name ended without a device number
+    cmp al, CHAR_SPACE
+    ja bootindex_name
+    jmp bootindex_no              ; the end of the line
+bootindex_device:
+    call netboot_hex
+    cmp eax, PCI_DEVICES_PER_BUS
+    jae bootindex_no
+    shl eax, 3
+    or edx, eax
+    cmp byte ptr [esi], CHAR_COMMA
+    jne bootindex_match
+    inc esi
+    call netboot_hex
+    cmp eax, PCI_FUNCTIONS_PER_DEVICE
+    jae bootindex_no
+    or edx, eax
+bootindex_match:
+    ; EDX = the component's bdf: which BEV is its ROM's?
+    xor ebx, ebx
+bootindex_loop:
+    mov eax, ebx
+    shl eax, OPROM_ENTRY_SHIFT
+    cmp [optionrom_bevs + OPROM_LIST_ENTRIES + OPROM_ENTRY_BDF + eax], edx
+    je bootindex_found
+    inc ebx
+    cmp ebx, [optionrom_bevs]
+    jb bootindex_loop
+    ; none: when the path goes on through a bridge, on to its secondary bus
+    cmp byte ptr [esi], CHAR_SLASH
+    jne bootindex_no
+    inc esi
+    push esi
+    mov esi, edx
+    shl esi, PCI_BDF_SHIFT
+    push esi
+    or esi, PCI_HEADER_DWORD
+    call optionrom_cfg_read
+    pop esi
+    shr eax, PCI_HEADER_TYPE_SHIFT
+    and eax, PCI_HEADER_TYPE_MASK
+    cmp eax, PCI_HEADER_TYPE_BRIDGE
+    jne bootindex_pop_no
+    or esi, PCI_BUS_NUMBERS
+    call optionrom_cfg_read
+    pop esi
+    and eax, OPROM_SECONDARY_BUS_MASK
+    jz bootindex_no               ; not numbered
+    mov edx, eax                  ; the secondary bus << 8
+    jmp bootindex_name
+bootindex_pop_no:
+    pop esi
+bootindex_no:
+    stc
+    ret
+bootindex_found:
+    clc
+    ret
+
+; netboot_hex: a hexadecimal number at ESI (lower-case, as QEMU prints it).
+; Out: EAX = its value (0 when there are no digits), ESI past it.  Clobbers: ECX.
+netboot_hex:
+    xor eax, eax
+hex_digit:
+    movzx ecx, byte ptr [esi]
+    sub ecx, CHAR_DIGIT_0
+    cmp ecx, HEX_DIGIT_MAX
+    jbe hex_add
+    sub ecx, CHAR_LOWER_A - CHAR_DIGIT_0
+    cmp ecx, HEX_LETTER_MAX
+    ja hex_done
+    add ecx, HEX_LETTER_BASE
+hex_add:
+    shl eax, 4
+    or eax, ecx
+    inc esi
+    jmp hex_digit
+hex_done:
+    ret
+
+name_bootorder:
+    .asciz "bootorder"
+prefix_pci_root:
+    .ascii "/pci@i0cf8/"
+prefix_pci_root_end:
+msg_no_bev:
+    .asciz "netboot: -boot n asks for network boot, but no NIC has an option ROM with a boot entry (add a NIC with its iPXE ROM, e.g. -device e1000 or virtio-net-pci; -net none has none)"
+msg_returned:
+    .asciz "netboot: every NIC's boot entry returned without booting (no DHCP answer or no boot file: check -netdev user,tftp=...,bootfile=...)"
