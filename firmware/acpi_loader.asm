@@ -257,12 +257,12 @@ name_table_loader:
 name_rsdp:
     .asciz "etc/acpi/rsdp"
 msg_script_big:
-    .asciz "etc/table-loader is larger than qboot-fw's LOADER_BUFFER"
+    .asciz "etc/table-loader over LOADER_BUFFER"
 msg_too_many_files:
-    .asciz "etc/table-loader allocates more than ACPI_MAX_FILES files"
+    .asciz "etc/table-loader: over ACPI_MAX_FILES files"
 msg_missing_file:
-    .asciz "etc/table-loader names a file that fw_cfg does not have"
+    .asciz "etc/table-loader: file not in fw_cfg"
 msg_bad_entry:
-    .asciz "etc/table-loader has a malformed entry (bad alignment, zone, size or offset)"
+    .asciz "etc/table-loader: malformed entry"
 msg_not_allocated:
-    .asciz "etc/table-loader uses a file before allocating it"
+    .asciz "etc/table-loader: file used before ALLOCATE"

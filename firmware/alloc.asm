@@ -211,4 +211,4 @@ sum_tail_mask:
     .fill SUM_BLOCK, 1, 0xFF
 
 msg_alloc_full:
-    .asciz "no room left in the firmware's table memory (high zone ACPI_HIGH_MAX or the F-segment)"
+    .asciz "table memory full (ACPI_HIGH_MAX or F-segment)"

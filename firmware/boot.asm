@@ -43,7 +43,7 @@ no_kernel:
     jmp panic
 
 msg_no_kernel:
-    .asciz "no kernel: QEMU was started without -kernel. qboot-fw boots the kernel QEMU loads; add -kernel <bzImage> (and -initrd/-append as needed)"
+    .asciz "no kernel: start QEMU with -kernel"
 
 ; no_loader_panic: no loader of this ROM took the kernel; name what QEMU prepared and the
 ; loaders this ROM has.  What QEMU prepared: the first format of the generated table
@@ -137,6 +137,6 @@ msg_no_loader_2:
 msg_no_loader_3:
     .asciz ". Rebuild it with the right --loader."
 msg_load_not_ram:
-    .asciz "QEMU placed part of the kernel, initrd or command line in memory the e820 map does not describe as RAM (a reserved or persistent-memory range?)"
+    .asciz "kernel, initrd or command line outside e820 RAM"
 msg_load_overlap:
-    .asciz "the kernel asks to be loaded over the firmware's working memory (its bss region and stack)"
+    .asciz "kernel load address in firmware RAM (bss, stack)"

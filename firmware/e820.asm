@@ -306,10 +306,10 @@ ram_no:
 name_etc_e820:
     .asciz "etc/e820"
 msg_no_e820:
-    .asciz "QEMU's fw_cfg has no etc/e820 memory map (QEMU older than 1.7 is not supported)"
+    .asciz "no etc/e820: QEMU 1.7+ needed"
 msg_e820_big:
-    .asciz "etc/e820 has more entries than E820_MAX"
+    .asciz "etc/e820 over E820_MAX entries"
 msg_e820_overlap:
-    .asciz "QEMU's etc/e820 has overlapping entries; the memory map is ambiguous"
+    .asciz "etc/e820 entries overlap"
 msg_e820_full:
-    .asciz "the e820 map is full (E820_MAX entries)"
+    .asciz "e820 map full (E820_MAX)"

@@ -246,10 +246,10 @@ fw_cfg_read_item:
     ret
 
 msg_no_fw_cfg:
-    .asciz "no QEMU fw_cfg device at I/O port 0x510; qboot-fw runs only under QEMU"
+    .asciz "no fw_cfg at port 0x510: run under QEMU"
 msg_too_many:
-    .asciz "the fw_cfg directory has more files than qboot-fw's buffer (FW_CFG_DIR_MAX_FILES)"
+    .asciz "fw_cfg has over FW_CFG_DIR_MAX_FILES files"
 msg_dma_error:
-    .asciz "fw_cfg DMA transfer failed (QEMU set the error bit)"
+    .asciz "fw_cfg DMA error"
 msg_pio_write:
-    .asciz "fw_cfg writes need the DMA interface; a table-loader pointer was not written back"
+    .asciz "no fw_cfg DMA: a table-loader pointer was not written"
