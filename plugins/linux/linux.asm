@@ -137,8 +137,8 @@ linux_initrd_overlap:
     jmp panic
 
 msg_cmdline_long:
-    .asciz "linux: the command line is longer than the kernel's cmdline_size; it was cut there"
+    .asciz "linux: command line cut at cmdline_size"
 msg_bad_header:
-    .asciz "linux: the setup header claims to be longer than the boot_params page"
+    .asciz "linux: setup header longer than boot_params"
 msg_initrd_overlap:
-    .asciz "linux: QEMU placed the initrd over the ACPI tables at the top of RAM; use less -initrd or more -m"
+    .asciz "linux: initrd over the ACPI tables: smaller -initrd or more -m"

@@ -82,10 +82,10 @@ lch_no_long_mode:
     jmp panic
 
 msg_truncated:
-    .asciz "linux: truncated bzImage: syssize says more than QEMU loaded; copy the kernel again"
+    .asciz "linux: truncated bzImage (syssize): copy it again"
 msg_no_ram:
-    .asciz "linux: the kernel needs more RAM (init_size) than the guest has; give QEMU more -m"
+    .asciz "linux: init_size over RAM: give QEMU more -m"
 msg_initrd:
-    .asciz "linux: the initrd overlaps the kernel's init_size; give QEMU more -m"
+    .asciz "linux: initrd in init_size: give QEMU more -m"
 msg_no_long_mode:
-    .asciz "linux: a 64-bit kernel on a CPU without long mode; use -cpu max or a 32-bit kernel"
+    .asciz "linux: 64-bit kernel, CPU without long mode: use -cpu max"

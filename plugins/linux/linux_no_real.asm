@@ -23,7 +23,7 @@ lnr_panic:
     jmp panic_end
 
 msg_needs_real_1:
-    .asciz "linux: the kernel has "
+    .asciz "linux: kernel has "
 msg_old_protocol:
     .asciz "boot protocol < 2.02"
 msg_zimage:
@@ -31,4 +31,4 @@ msg_zimage:
 msg_no_entry32:
     .asciz "no 32-bit entry (code32_start 0)"
 msg_needs_real_2:
-    .asciz "; its real-mode setup needs BIOS services: rebuild with --plugin bios16"
+    .asciz "; it needs real mode: build with --plugin bios16"

@@ -140,6 +140,6 @@ name_smbios_anchor:
 name_smbios_tables:
     .asciz "etc/smbios/smbios-tables"
 msg_smbios_bad:
-    .asciz "smbios: QEMU's etc/smbios files are malformed (unknown anchor or sizes)"
+    .asciz "smbios: malformed etc/smbios files"
 msg_smbios_overrun:
-    .asciz "smbios: a structure runs past the end of the structure table"
+    .asciz "smbios: structure past table end"
