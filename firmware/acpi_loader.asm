@@ -62,8 +62,8 @@ script_done:
 acpi_none:
     ret
 acpi_script_too_big:
-    mov esi, msg_script_big
-    jmp panic
+    call panic_here
+    .asciz "etc/table-loader over LOADER_BUFFER"
 
 ; loader_allocate: ALLOCATE.  In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
 loader_allocate:
@@ -240,29 +240,19 @@ loader_write_pointer:
     ret
 
 loader_too_many:
-    mov esi, msg_too_many_files
-    jmp panic
+    call panic_here
+    .asciz "etc/table-loader: over ACPI_MAX_FILES files"
 loader_missing_file:
-    mov esi, msg_missing_file
-    jmp panic
+    call panic_here
+    .asciz "etc/table-loader: file not in fw_cfg"
 loader_bad_entry:
-    mov esi, msg_bad_entry
-    jmp panic
+    call panic_here
+    .asciz "etc/table-loader: malformed entry"
 loader_not_allocated:
-    mov esi, msg_not_allocated
-    jmp panic
+    call panic_here
+    .asciz "etc/table-loader: file used before ALLOCATE"
 
 name_table_loader:
     .asciz "etc/table-loader"
 name_rsdp:
     .asciz "etc/acpi/rsdp"
-msg_script_big:
-    .asciz "etc/table-loader over LOADER_BUFFER"
-msg_too_many_files:
-    .asciz "etc/table-loader: over ACPI_MAX_FILES files"
-msg_missing_file:
-    .asciz "etc/table-loader: file not in fw_cfg"
-msg_bad_entry:
-    .asciz "etc/table-loader: malformed entry"
-msg_not_allocated:
-    .asciz "etc/table-loader: file used before ALLOCATE"

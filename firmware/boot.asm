@@ -39,11 +39,9 @@ kernel_check:
     jz no_kernel
     ret
 no_kernel:
-    mov esi, msg_no_kernel
-    jmp panic
-
-msg_no_kernel:
+    call panic_here
     .asciz "no kernel: start QEMU with -kernel"
+
 
 ; no_loader_panic: no loader of this ROM took the kernel; name what QEMU prepared and the
 ; loaders this ROM has.  What QEMU prepared: the first format of the generated table
@@ -122,11 +120,11 @@ load_not_bss:
     jc load_not_ram
     ret
 load_overlap:
-    mov esi, msg_load_overlap
-    jmp panic
+    call panic_here
+    .asciz "kernel load address in firmware RAM (bss, stack)"
 load_not_ram:
-    mov esi, msg_load_not_ram
-    jmp panic
+    call panic_here
+    .asciz "kernel, initrd or command line outside e820 RAM"
 
 kind_other:
     .asciz "a kernel of unknown format"
@@ -136,7 +134,3 @@ msg_no_loader_2:
     .asciz "; this ROM has: "
 msg_no_loader_3:
     .asciz ". Rebuild it with the right --loader."
-msg_load_not_ram:
-    .asciz "kernel, initrd or command line outside e820 RAM"
-msg_load_overlap:
-    .asciz "kernel load address in firmware RAM (bss, stack)"

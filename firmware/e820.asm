@@ -52,16 +52,16 @@ e820_check_next:
     cmp eax, [esi + E820_BASE]
     jbe e820_check_next
 e820_overlap:
-    mov esi, msg_e820_overlap
-    jmp panic
+    call panic_here
+    .asciz "etc/e820 entries overlap"
 e820_checked:
     ret
 no_e820:
-    mov esi, msg_no_e820
-    jmp panic
+    call panic_here
+    .asciz "no etc/e820: QEMU 1.7+ needed"
 e820_too_big:
-    mov esi, msg_e820_big
-    jmp panic
+    call panic_here
+    .asciz "etc/e820 over E820_MAX entries"
 
 ; e820_add: make [EAX, EAX+EDX) type EBX, carving it out of the entries it overlaps.
 ; In: EAX = start, EDX = length (the range lies below 4 GiB; length 0 only normalises),
@@ -175,8 +175,8 @@ carve_copy_back:
     rep movsd
     jmp e820_sort
 e820_full:
-    mov esi, msg_e820_full
-    jmp panic
+    call panic_here
+    .asciz "e820 map full (E820_MAX)"
 
 ; e820_sort: insertion sort of e820_map by 64-bit base.  Clobbers: EAX, EBX, ECX, EDX, ESI.
 e820_sort:
@@ -305,11 +305,3 @@ ram_no:
 
 name_etc_e820:
     .asciz "etc/e820"
-msg_no_e820:
-    .asciz "no etc/e820: QEMU 1.7+ needed"
-msg_e820_big:
-    .asciz "etc/e820 over E820_MAX entries"
-msg_e820_overlap:
-    .asciz "etc/e820 entries overlap"
-msg_e820_full:
-    .asciz "e820 map full (E820_MAX)"

@@ -51,11 +51,11 @@ check_count:
     ja too_many_files
     ret
 no_fw_cfg:
-    mov esi, msg_no_fw_cfg
-    jmp panic
+    call panic_here
+    .asciz "no fw_cfg at port 0x510: run under QEMU"
 too_many_files:
-    mov esi, msg_too_many
-    jmp panic
+    call panic_here
+    .asciz "fw_cfg has over FW_CFG_DIR_MAX_FILES files"
 
 ; fw_cfg_xfer: one fw_cfg transfer ("DMA interface" control semantics on both paths).
 ; In: EAX = FW_CFG_DMA_CTL_* bits, with the selector in bits 31:16 when SELECT is set;
@@ -71,8 +71,8 @@ fw_cfg_xfer:
     jnz dma_error
     ret
 dma_error:
-    mov esi, msg_dma_error
-    jmp panic
+    call panic_here
+    .asciz "fw_cfg DMA error"
 xfer_pio:
     push ecx
     push edi
@@ -245,11 +245,5 @@ fw_cfg_read_item:
     mov eax, [fw_cfg_scratch]
     ret
 
-msg_no_fw_cfg:
-    .asciz "no fw_cfg at port 0x510: run under QEMU"
-msg_too_many:
-    .asciz "fw_cfg has over FW_CFG_DIR_MAX_FILES files"
-msg_dma_error:
-    .asciz "fw_cfg DMA error"
 msg_pio_write:
     .asciz "no fw_cfg DMA: a table-loader pointer was not written"

@@ -130,15 +130,11 @@ linux_cmdline_long:
     call warn
     jmp linux_no_cmdline
 linux_bad_header:
-    mov esi, msg_bad_header
-    jmp panic
+    call panic_here
+    .asciz "linux: setup header longer than boot_params"
 linux_initrd_overlap:
-    mov esi, msg_initrd_overlap
-    jmp panic
+    call panic_here
+    .asciz "linux: initrd over the ACPI tables: smaller -initrd or more -m"
 
 msg_cmdline_long:
     .asciz "linux: command line cut at cmdline_size"
-msg_bad_header:
-    .asciz "linux: setup header longer than boot_params"
-msg_initrd_overlap:
-    .asciz "linux: initrd over the ACPI tables: smaller -initrd or more -m"

@@ -68,24 +68,15 @@ lch_long_mode:
     jz lch_no_long_mode
 lch_done:
     ret
-lch_truncated:
-    mov esi, msg_truncated
-    jmp panic
 lch_no_ram:
-    mov esi, msg_no_ram
-    jmp panic
-lch_initrd:
-    mov esi, msg_initrd
-    jmp panic
-lch_no_long_mode:
-    mov esi, msg_no_long_mode
-    jmp panic
-
-msg_truncated:
-    .asciz "linux: truncated bzImage (syssize): copy it again"
-msg_no_ram:
+    call panic_here
     .asciz "linux: init_size over RAM: give QEMU more -m"
-msg_initrd:
+lch_truncated:
+    call panic_here
+    .asciz "linux: truncated bzImage (syssize): copy it again"
+lch_initrd:
+    call panic_here
     .asciz "linux: initrd in init_size: give QEMU more -m"
-msg_no_long_mode:
+lch_no_long_mode:
+    call panic_here
     .asciz "linux: 64-bit kernel, CPU without long mode: use -cpu max"
