@@ -58,6 +58,6 @@ machine_check_done:
     ret
 
 machine_msg_failed:
-    .asciz " (what failed: "
+    .asciz " (failed: "
 machine_msg_end:
     .asciz ")"

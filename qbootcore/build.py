@@ -240,11 +240,10 @@ def machine_table(res: Resolved) -> Fragment:
         lines += [f"    .long {b.host_bridge_id:#x}, machine_name_{i}"
                   for i, b in enumerate(known)]
         lines += ["    .long 0, machine_name_unknown", "machine_built:",
-                  f'    .asciz "this ROM is for board {board.name} but the machine is "']
-        lines += [f'machine_name_{i}:\n    .asciz "{b.name} (host bridge '
-                  f'{b.host_bridge_id:#010x}): build with --board {b.name}"'
+                  f'    .asciz "ROM for board {board.name}, machine is "']
+        lines += [f'machine_name_{i}:\n    .asciz "{b.name}: build with --board {b.name}"'
                   for i, b in enumerate(known)]
-        lines += ["machine_name_unknown:", '    .asciz "one no installed board knows"']
+        lines += ["machine_name_unknown:", '    .asciz "unknown"']
     return Fragment(name="machine_table", region="rodata", source="\n".join(lines) + "\n",
                     origin="<generated machine_table>")
 
