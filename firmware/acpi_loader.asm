@@ -9,7 +9,7 @@
 .bss acpi_script_end, 4
 .bss acpi_files, ACPI_MAX_FILES * ACPI_FILE_REC, 4
 .bss acpi_file_count, 4
-.bss acpi_wp_value, 8
+.bss acpi_wp_value, 8               ; a pointer to write back; the high dword stays 0
 
 ; acpi_load (step, stage tables): run the script and record the RSDP in acpi_rsdp.  The
 ; memory comes from alloc.asm.  Without etc/table-loader (-no-acpi) it returns.
@@ -193,7 +193,6 @@ loader_write_pointer:
     mov eax, [edi]
     add eax, [ebx + LOADER_WP_SRC_OFFSET]
     mov [acpi_wp_value], eax
-    mov dword ptr [acpi_wp_value + 4], 0
     movzx ecx, byte ptr [ebx + LOADER_WP_SIZE]
     cmp ecx, 8
     ja loader_bad_entry

@@ -23,8 +23,7 @@ fw_cfg_init:
     jnz no_dma
     mov byte ptr [fw_cfg_has_dma], 1
     jmp check_count
-no_dma:
-    mov byte ptr [fw_cfg_has_dma], 0
+no_dma:                             ; fw_cfg_has_dma stays 0 (bss)
     mov eax, (FW_CFG_SIGNATURE << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     mov edi, fw_cfg_scratch
     mov ecx, 4
@@ -108,7 +107,8 @@ pio_done:
     pop ecx
     ret
 
-; fw_cfg_dma_start: fill the descriptor and hand its address to QEMU.
+; fw_cfg_dma_start: fill the descriptor and hand its address to QEMU (the address's high
+; dword stays 0 from the zeroed bss: every address is below 4 GiB).
 ; In: as fw_cfg_xfer.  Out: the descriptor's control word (big-endian) is 0 when done.
 ; Clobbers: EAX, EDX.
 fw_cfg_dma_start:
@@ -117,7 +117,6 @@ fw_cfg_dma_start:
     mov eax, ecx
     bswap eax
     mov [fw_cfg_dma_desc + FW_CFG_DMA_LENGTH], eax
-    mov dword ptr [fw_cfg_dma_desc + FW_CFG_DMA_ADDRESS_HIGH], 0
     mov eax, edi
     bswap eax
     mov [fw_cfg_dma_desc + FW_CFG_DMA_ADDRESS_LOW], eax

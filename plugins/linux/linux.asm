@@ -108,7 +108,8 @@ linux_initrd_fits:
     call fw_cfg_read
 linux_no_initrd:
 
-    ; the memory map (final once the handoff steps ran) and the RSDP
+    ; the memory map (final once the handoff steps ran) and the RSDP (its high dword was
+    ; zeroed with boot_params)
     call handoff
     mov ecx, [e820_count]
     mov [ebp + LINUX_E820_ENTRIES - LINUX_ZP_BIAS], cl
@@ -118,7 +119,6 @@ linux_no_initrd:
     rep movsd
     mov eax, [acpi_rsdp]
     mov [linux_zero_page + LINUX_ACPI_RSDP_ADDR], eax
-    mov dword ptr [linux_zero_page + LINUX_ACPI_RSDP_ADDR + 4], 0
 
     ; enter through the entry this build chose (linux_enter32.asm or linux_enter64.asm)
     cli
