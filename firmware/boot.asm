@@ -129,8 +129,8 @@ load_not_ram:
 kind_other:
     .asciz "a kernel of unknown format"
 msg_no_loader_1:
-    .asciz "no loader in this ROM boots the kernel: QEMU found "
+    .asciz "no loader for "
 msg_no_loader_2:
-    .asciz "; this ROM has: "
+    .asciz "; ROM has: "
 msg_no_loader_3:
-    .asciz ". Rebuild it with the right --loader."
+    .asciz ". Rebuild with its --loader."

@@ -35,7 +35,7 @@ def linked():
 @pytest.mark.parametrize("file,found", [
     ("genroms/toy.bin", "a toy kernel (loader: toy)"),
     ("genroms/multiboot.bin", "a multiboot kernel (loader: multiboot)"),
-    ("genroms/pvh.bin", "an ELF kernel with a PVH entry note (loader: pvh)"),
+    ("genroms/pvh.bin", "a PVH ELF kernel (loader: pvh)"),
     ("genroms/other.bin", "a kernel of unknown format"),
 ])
 def test_the_panic_names_the_format_qemu_prepared(linked, file, found):
@@ -46,8 +46,8 @@ def test_the_panic_names_the_format_qemu_prepared(linked, file, found):
     m.write(0x7000, b"linux\0")
     with pytest.raises(Panic) as exc:
         m.call("no_loader_panic", esi=0x7000)
-    assert str(exc.value) == (f"qboot-fw: panic: no loader in this ROM boots the kernel: QEMU "
-                              f"found {found}; this ROM has: linux. Rebuild it with the right "
+    assert str(exc.value) == (f"qboot-fw: panic: no loader for {found}; ROM has: linux. Rebuild "
+                              f"with its "
                               f"--loader.")
 
 
