@@ -121,7 +121,7 @@ load_not_bss:
     ret
 load_overlap:
     call panic_here
-    .asciz "kernel load address in firmware RAM (bss, stack)"
+    .asciz "kernel loads over firmware RAM"
 load_not_ram:
     call panic_here
     .asciz "kernel, initrd or command line outside e820 RAM"

@@ -245,4 +245,4 @@ fw_cfg_read_item:
     ret
 
 msg_pio_write:
-    .asciz "no fw_cfg DMA: a table-loader pointer was not written"
+    .asciz "no fw_cfg DMA: WRITE_POINTER lost"

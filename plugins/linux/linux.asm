@@ -138,7 +138,7 @@ linux_bad_header:
     .asciz "linux: setup header longer than boot_params"
 linux_initrd_overlap:
     call panic_here
-    .asciz "linux: initrd over the ACPI tables: smaller -initrd or more -m"
+    .asciz "linux: initrd over ACPI tables: smaller -initrd or more -m"
 
 msg_cmdline_long:
     .asciz "linux: command line cut at cmdline_size"

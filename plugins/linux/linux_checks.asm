@@ -51,7 +51,7 @@ lch_start:
     jae lch_long_mode
     add ecx, [ebp + LINUX_HDR_RAMDISK_IMAGE - LINUX_ZP_BIAS]
     cmp ecx, eax
-    ja lch_initrd
+    ja lch_no_ram                   ; the initrd in that room: the same fix
 lch_long_mode:
     ; a 64-bit kernel (xloadflags, 2.12+) needs long mode even through its 32-bit entry,
     ; where it halts without a word when the CPU lacks it
@@ -71,13 +71,10 @@ lch_done:
     ret
 lch_no_ram:
     call panic_here
-    .asciz "linux: init_size over RAM: give QEMU more -m"
+    .asciz "linux: no room for init_size (RAM, initrd): give QEMU more -m"
 lch_truncated:
     call panic_here
     .asciz "linux: truncated bzImage (syssize): copy it again"
-lch_initrd:
-    call panic_here
-    .asciz "linux: initrd in init_size: give QEMU more -m"
 lch_no_long_mode:
     call panic_here
     .asciz "linux: 64-bit kernel, CPU without long mode: use -cpu max"
