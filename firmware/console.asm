@@ -45,23 +45,21 @@ panic_halt:
 ; In: ESI = NUL-terminated message.  Clobbers: EAX, EDX, ESI.
 .global warn
 warn:
-    push ebx
-    mov ebx, esi
+    push esi
     mov esi, warn_prefix
     call console_puts
-    mov esi, ebx
+    pop esi
     call console_puts
     mov esi, newline
-    call console_puts
-    pop ebx
-    ret
+    jmp console_puts
 
-; console_puts: write a NUL-terminated string to COM1 and the debug console.
+; console_puts: write a NUL-terminated string to COM1 and the debug console (setting the
+; UART up on first use: console_ready).
 ; In: ESI = string.  Out: ESI past the NUL.  Clobbers: EAX, EDX.
 .global console_puts
 console_puts:
-    cmp byte ptr [console_ready], 0
-    jne puts_next
+    bts dword ptr [console_ready], 0
+    jc puts_next
     call uart_init
 puts_next:
     lodsb
@@ -84,7 +82,6 @@ puts_done:
 
 ; uart_init: 115200 8N1, no interrupts.  Clobbers: EAX, EDX.
 uart_init:
-    mov byte ptr [console_ready], 1
     mov dx, COM1 + UART_IER
     xor al, al
     out dx, al

@@ -114,18 +114,18 @@ mpt_no_pci_bus:
 ; it; the shifts' 0 is the zeroed bss's), and the processor signature and features from
 ; leaf 1.  Clobbers: EAX, EBX, ECX, EDX.
 mpt_topology:
-    mov dword ptr [mptable_threads], 1
-    mov dword ptr [mptable_per_package], 1
+    inc dword ptr [mptable_threads]         ; 0 (bss) -> 1
+    inc dword ptr [mptable_per_package]
     mov eax, CPUID_SIGNATURE
     cpuid
     mov [mptable_signature], eax
     mov [mptable_features], edx
-    mov eax, CPUID_BASIC
+    xor eax, eax                    ; CPUID_BASIC
     cpuid
     cmp eax, CPUID_TOPOLOGY
     jb topo_done
     mov eax, CPUID_TOPOLOGY
-    mov ecx, CPUID_TOPOLOGY_SMT
+    xor ecx, ecx                    ; CPUID_TOPOLOGY_SMT
     cpuid
     movzx ebx, bx
     test ebx, ebx
