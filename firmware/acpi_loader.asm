@@ -9,7 +9,7 @@
 .bss acpi_script_end, 4
 .bss acpi_files, ACPI_MAX_FILES * ACPI_FILE_REC, 4
 .bss acpi_file_count, 4
-.bss acpi_wp_value, 8
+.bss acpi_wp_value, 8               ; a pointer to write back; the high dword stays 0
 
 ; acpi_load (step, stage tables): run the script and record the RSDP in acpi_rsdp.  The
 ; memory comes from alloc.asm.  Without etc/table-loader (-no-acpi) it returns.
@@ -26,31 +26,18 @@ acpi_load:
     mov [acpi_script_end], edx
     mov edi, acpi_script
     call fw_cfg_read
-    mov esi, acpi_script
+    mov ebx, acpi_script
 script_loop:
-    cmp esi, [acpi_script_end]
+    cmp ebx, [acpi_script_end]
     jae script_done
-    mov eax, [esi]
-    cmp eax, LOADER_CMD_ALLOCATE
-    jne not_alloc
-    call loader_allocate
-    jmp script_next
-not_alloc:
-    cmp eax, LOADER_CMD_ADD_POINTER
-    jne not_pointer
-    call loader_add_pointer
-    jmp script_next
-not_pointer:
-    cmp eax, LOADER_CMD_ADD_CHECKSUM
-    jne not_checksum
-    call loader_add_checksum
-    jmp script_next
-not_checksum:
+    ; commands 1-4 through loader_commands; others (0 is padding) are skipped
+    mov eax, [ebx]
+    dec eax
     cmp eax, LOADER_CMD_WRITE_POINTER
-    jne script_next
-    call loader_write_pointer
+    jae script_next
+    call dword ptr [loader_commands + eax * 4]
 script_next:
-    add esi, LOADER_ENTRY_SIZE
+    add ebx, LOADER_ENTRY_SIZE
     jmp script_loop
 script_done:
     mov esi, name_rsdp
@@ -62,13 +49,13 @@ script_done:
 acpi_none:
     ret
 acpi_script_too_big:
-    mov esi, msg_script_big
-    jmp panic
+    call loader_panic
+    .asciz ": over LOADER_BUFFER"
 
-; loader_allocate: ALLOCATE.  In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
+; The commands, in: EBX = the entry; they preserve EBX.
+
+; loader_allocate: ALLOCATE.  Clobbers: EAX, ECX, EDX, ESI, EDI.
 loader_allocate:
-    push esi
-    mov ebx, esi
     mov eax, [acpi_file_count]
     cmp eax, ACPI_MAX_FILES
     jae loader_too_many
@@ -104,7 +91,6 @@ alloc_read:
     mov [edx + 8], esi
     inc dword ptr [acpi_file_count]
     call fw_cfg_read
-    pop esi
     ret
 
 ; loader_lookup: find an allocated file by name.
@@ -139,10 +125,8 @@ lookup_absent:
     pop ecx
     ret
 
-; loader_add_pointer: ADD_POINTER.  In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
+; loader_add_pointer: ADD_POINTER.  Clobbers: EAX, ECX, EDX, ESI, EDI.
 loader_add_pointer:
-    push esi
-    mov ebx, esi
     lea esi, [ebx + LOADER_PTR_SRC]
     call loader_lookup
     mov edx, [edi]
@@ -177,14 +161,11 @@ ptr_8:
 ptr_4:
     add dword ptr [eax], edx
 ptr_done:
-    pop esi
     ret
 
 ; loader_add_checksum: ADD_CHECKSUM (the byte at offset makes the range sum to zero).
-; In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
+; Clobbers: EAX, ECX, EDX, ESI, EDI.
 loader_add_checksum:
-    push esi
-    mov ebx, esi
     lea esi, [ebx + LOADER_CKSUM_FILE]
     call loader_lookup
     mov eax, [ebx + LOADER_CKSUM_OFFSET]
@@ -202,20 +183,16 @@ loader_add_checksum:
     mov edi, eax
     call checksum_sum
     sub byte ptr [edi], al
-    pop esi
     ret
 
 ; loader_write_pointer: WRITE_POINTER (tell QEMU a file's address through a fw_cfg file).
-; In: ESI = entry.  Clobbers: EAX, EBX, ECX, EDX, EDI.
+; Clobbers: EAX, ECX, EDX, ESI, EDI.
 loader_write_pointer:
-    push esi
-    mov ebx, esi
     lea esi, [ebx + LOADER_WP_SRC]
     call loader_lookup
     mov eax, [edi]
     add eax, [ebx + LOADER_WP_SRC_OFFSET]
     mov [acpi_wp_value], eax
-    mov dword ptr [acpi_wp_value + 4], 0
     movzx ecx, byte ptr [ebx + LOADER_WP_SIZE]
     cmp ecx, 8
     ja loader_bad_entry
@@ -236,33 +213,35 @@ loader_write_pointer:
     mov eax, FW_CFG_DMA_CTL_WRITE
     movzx ecx, byte ptr [ebx + LOADER_WP_SIZE]
     call fw_cfg_xfer
-    pop esi
     ret
 
 loader_too_many:
-    mov esi, msg_too_many_files
-    jmp panic
+    call loader_panic
+    .asciz ": over ACPI_MAX_FILES files"
 loader_missing_file:
-    mov esi, msg_missing_file
-    jmp panic
+    call loader_panic
+    .asciz ": file not in fw_cfg"
 loader_bad_entry:
-    mov esi, msg_bad_entry
-    jmp panic
+    call loader_panic
+    .asciz ": malformed entry"
 loader_not_allocated:
-    mov esi, msg_not_allocated
-    jmp panic
+    call loader_panic
+    .asciz ": file used before ALLOCATE"
 
+; loader_panic: panic with "etc/table-loader" and the message that follows the call (as
+; panic_here).  Does not return.
+loader_panic:
+    mov esi, name_table_loader
+    call panic_begin
+    call console_puts
+    pop esi
+    call console_puts
+    jmp panic_end
+
+; the commands by number (acpi_loader.inc), from LOADER_CMD_ALLOCATE
+loader_commands:
+    .long loader_allocate, loader_add_pointer, loader_add_checksum, loader_write_pointer
 name_table_loader:
     .asciz "etc/table-loader"
 name_rsdp:
     .asciz "etc/acpi/rsdp"
-msg_script_big:
-    .asciz "etc/table-loader is larger than qboot-fw's LOADER_BUFFER"
-msg_too_many_files:
-    .asciz "etc/table-loader allocates more than ACPI_MAX_FILES files"
-msg_missing_file:
-    .asciz "etc/table-loader names a file that fw_cfg does not have"
-msg_bad_entry:
-    .asciz "etc/table-loader has a malformed entry (bad alignment, zone, size or offset)"
-msg_not_allocated:
-    .asciz "etc/table-loader uses a file before allocating it"

@@ -95,8 +95,8 @@ alloc_fseg:
     ret
 
 alloc_full:
-    mov esi, msg_alloc_full
-    jmp panic
+    call panic_here
+    .asciz "table memory full (ACPI_HIGH_MAX or F-segment)"
 
 ; alloc_reserve (step, stage handoff): the used part of the high zone, widened to whole
 ; pages, becomes reserved memory in e820.  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
@@ -210,5 +210,3 @@ sum_tail_mask:
     .fill SUM_BLOCK, 1, 0
     .fill SUM_BLOCK, 1, 0xFF
 
-msg_alloc_full:
-    .asciz "no room left in the firmware's table memory (high zone ACPI_HIGH_MAX or the F-segment)"

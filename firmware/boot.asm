@@ -46,11 +46,9 @@ kernel_check:
     ret
 no_kernel:
     call boot_without_kernel
-    mov esi, msg_no_kernel
-    jmp panic
+    call panic_here
+    .asciz "no kernel: start QEMU with -kernel"
 
-msg_no_kernel:
-    .asciz "no kernel: QEMU was started without -kernel. qboot-fw boots the kernel QEMU loads; add -kernel <bzImage> (and -initrd/-append as needed)"
 
 ; no_loader_panic: no loader of this ROM took the kernel; name what QEMU prepared and the
 ; loaders this ROM has.  What QEMU prepared: the first format of the generated table
@@ -137,21 +135,17 @@ load_not_bss:
     jc load_not_ram
     ret
 load_overlap:
-    mov esi, msg_load_overlap
-    jmp panic
+    call panic_here
+    .asciz "kernel loads over firmware RAM"
 load_not_ram:
-    mov esi, msg_load_not_ram
-    jmp panic
+    call panic_here
+    .asciz "kernel, initrd or command line outside e820 RAM"
 
 kind_other:
     .asciz "a kernel of unknown format"
 msg_no_loader_1:
-    .asciz "no loader in this ROM boots the kernel: QEMU found "
+    .asciz "no loader for "
 msg_no_loader_2:
-    .asciz "; this ROM has: "
+    .asciz "; ROM has: "
 msg_no_loader_3:
-    .asciz ". Rebuild it with the right --loader."
-msg_load_not_ram:
-    .asciz "QEMU placed part of the kernel, initrd or command line in memory the e820 map does not describe as RAM (a reserved or persistent-memory range?)"
-msg_load_overlap:
-    .asciz "the kernel asks to be loaded over the firmware's working memory (its bss region and stack)"
+    .asciz ". Rebuild with its --loader."

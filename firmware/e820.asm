@@ -8,7 +8,6 @@
 .bss e820_new_start, 4
 .bss e820_new_end, 4
 .bss e820_new_type, 4
-.bss e820_cur_end, 8
 
 ; e820_init (step, stage memory): load etc/e820.
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
@@ -52,16 +51,16 @@ e820_check_next:
     cmp eax, [esi + E820_BASE]
     jbe e820_check_next
 e820_overlap:
-    mov esi, msg_e820_overlap
-    jmp panic
+    call panic_here
+    .asciz "etc/e820 entries overlap"
 e820_checked:
     ret
 no_e820:
-    mov esi, msg_no_e820
-    jmp panic
+    call panic_here
+    .asciz "no etc/e820: QEMU 1.7+ needed"
 e820_too_big:
-    mov esi, msg_e820_big
-    jmp panic
+    call panic_here
+    .asciz "etc/e820 over E820_MAX entries"
 
 ; e820_add: make [EAX, EAX+EDX) type EBX, carving it out of the entries it overlaps.
 ; In: EAX = start, EDX = length (the range lies below 4 GiB; length 0 only normalises),
@@ -73,81 +72,57 @@ e820_add:
     add edx, eax
     mov [e820_new_end], edx
     mov [e820_new_type], ebx
+    imul ecx, [e820_count], E820_ENTRY_SIZE
+    add ecx, e820_map
+    push ecx                        ; the map's end
     mov esi, e820_map
     mov edi, e820_tmp
-    mov ecx, [e820_count]
     xor ebx, ebx
 carve_loop:
-    test ecx, ecx
-    jz carve_done
+    cmp esi, [esp]
+    jae carve_done
     ; empty entries go
     mov eax, [esi + E820_LENGTH]
     or eax, [esi + E820_LENGTH + 4]
     jz carve_next
     ; entries at or above 4 GiB, or starting at/after the new end, stay as they are
+    mov eax, [esi + E820_BASE]
     cmp dword ptr [esi + E820_BASE + 4], 0
     jne carve_keep
-    mov eax, [esi + E820_BASE]
     cmp eax, [e820_new_end]
     jae carve_keep
-    ; entry end (64-bit) must lie above the new start to overlap
-    xor edx, edx
-    add eax, [esi + E820_LENGTH]
-    adc edx, [esi + E820_LENGTH + 4]
-    mov [e820_cur_end], eax
-    mov [e820_cur_end + 4], edx
-    test edx, edx
+    ; so do those that end (ECX:EDX, 64-bit) at or below the new start
+    mov edx, eax
+    xor ecx, ecx
+    add edx, [esi + E820_LENGTH]
+    adc ecx, [esi + E820_LENGTH + 4]
     jnz carve_overlap
-    cmp eax, [e820_new_start]
+    cmp edx, [e820_new_start]
     jbe carve_keep
 carve_overlap:
-    ; the part below the new range: [base, new_start)
-    mov eax, [esi + E820_BASE]
+    ; what is left of it: [base, new_start) and [new_end, end), each when not empty
+    push edx
+    push ecx
     mov edx, [e820_new_start]
-    cmp eax, edx
-    jae carve_right
-    mov [edi + E820_BASE], eax
-    mov dword ptr [edi + E820_BASE + 4], 0
-    sub edx, eax
-    mov [edi + E820_LENGTH], edx
-    mov dword ptr [edi + E820_LENGTH + 4], 0
-    mov eax, [esi + E820_TYPE]
-    mov [edi + E820_TYPE], eax
-    add edi, E820_ENTRY_SIZE
-    inc ebx
-carve_right:
-    ; the part above it: [new_end, end) when end > new_end
-    mov eax, [e820_cur_end]
-    mov edx, [e820_cur_end + 4]
-    sub eax, [e820_new_end]
-    sbb edx, 0
-    jc carve_next
-    mov [edi + E820_LENGTH], eax
-    mov [edi + E820_LENGTH + 4], edx
-    or eax, edx
-    jz carve_next
+    xor ecx, ecx
+    call carve_piece
+    pop ecx
+    pop edx
     mov eax, [e820_new_end]
-    mov [edi + E820_BASE], eax
-    mov dword ptr [edi + E820_BASE + 4], 0
-    mov eax, [esi + E820_TYPE]
-    mov [edi + E820_TYPE], eax
-    add edi, E820_ENTRY_SIZE
-    inc ebx
+    call carve_piece
     jmp carve_next
 carve_keep:
-    push ecx
     push esi
     mov ecx, E820_ENTRY_SIZE / 4
     rep movsd
     pop esi
-    pop ecx
     inc ebx
 carve_next:
     add esi, E820_ENTRY_SIZE
-    dec ecx
     jmp carve_loop
 carve_done:
-    ; the new entry itself, unless it is empty
+    pop ecx
+    ; the new entry itself, unless it is empty or a hole
     mov eax, [e820_new_start]
     mov edx, [e820_new_end]
     sub edx, eax
@@ -156,27 +131,44 @@ carve_done:
     je carve_copy_back
     cmp ebx, E820_MAX
     jae e820_full
-    mov [edi + E820_BASE], eax
-    mov dword ptr [edi + E820_BASE + 4], 0
     mov [edi + E820_LENGTH], edx
-    mov dword ptr [edi + E820_LENGTH + 4], 0
-    mov eax, [e820_new_type]
-    mov [edi + E820_TYPE], eax
-    inc ebx
+    and dword ptr [edi + E820_LENGTH + 4], 0
+    mov edx, [e820_new_type]
+    call carve_put
 carve_copy_back:
     cmp ebx, E820_MAX
     ja e820_full
     mov [e820_count], ebx
-    mov eax, E820_ENTRY_SIZE / 4
-    mul ebx
-    mov ecx, eax
+    imul ecx, ebx, E820_ENTRY_SIZE / 4
     mov esi, e820_tmp
     mov edi, e820_map
     rep movsd
     jmp e820_sort
+
+; carve_piece: append [EAX, ECX:EDX) with the type of the entry at ESI, when not empty.
+; In/Out: EDI = the next entry of e820_tmp, EBX = their count.  Clobbers: EAX, ECX, EDX.
+carve_piece:
+    sub edx, eax
+    sbb ecx, 0
+    jc piece_none
+    mov [edi + E820_LENGTH], edx
+    mov [edi + E820_LENGTH + 4], ecx
+    or edx, ecx
+    jz piece_none
+    mov edx, [esi + E820_TYPE]
+; carve_put: complete the entry at EDI, whose length is written: base EAX (below 4 GiB),
+; type EDX; count it.  In/Out: EDI, EBX.
+carve_put:
+    mov [edi + E820_BASE], eax
+    and dword ptr [edi + E820_BASE + 4], 0
+    mov [edi + E820_TYPE], edx
+    add edi, E820_ENTRY_SIZE
+    inc ebx
+piece_none:
+    ret
 e820_full:
-    mov esi, msg_e820_full
-    jmp panic
+    call panic_here
+    .asciz "e820 map full (E820_MAX)"
 
 ; e820_sort: insertion sort of e820_map by 64-bit base.  Clobbers: EAX, EBX, ECX, EDX, ESI.
 e820_sort:
@@ -305,11 +297,3 @@ ram_no:
 
 name_etc_e820:
     .asciz "etc/e820"
-msg_no_e820:
-    .asciz "QEMU's fw_cfg has no etc/e820 memory map (QEMU older than 1.7 is not supported)"
-msg_e820_big:
-    .asciz "etc/e820 has more entries than E820_MAX"
-msg_e820_overlap:
-    .asciz "QEMU's etc/e820 has overlapping entries; the memory map is ambiguous"
-msg_e820_full:
-    .asciz "the e820 map is full (E820_MAX entries)"

@@ -23,8 +23,7 @@ fw_cfg_init:
     jnz no_dma
     mov byte ptr [fw_cfg_has_dma], 1
     jmp check_count
-no_dma:
-    mov byte ptr [fw_cfg_has_dma], 0
+no_dma:                             ; fw_cfg_has_dma stays 0 (bss)
     mov eax, (FW_CFG_SIGNATURE << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ
     mov edi, fw_cfg_scratch
     mov ecx, 4
@@ -51,11 +50,11 @@ check_count:
     ja too_many_files
     ret
 no_fw_cfg:
-    mov esi, msg_no_fw_cfg
-    jmp panic
+    call panic_here
+    .asciz "no fw_cfg at port 0x510: run under QEMU"
 too_many_files:
-    mov esi, msg_too_many
-    jmp panic
+    call panic_here
+    .asciz "fw_cfg has over FW_CFG_DIR_MAX_FILES files"
 
 ; fw_cfg_xfer: one fw_cfg transfer ("DMA interface" control semantics on both paths).
 ; In: EAX = FW_CFG_DMA_CTL_* bits, with the selector in bits 31:16 when SELECT is set;
@@ -71,8 +70,8 @@ fw_cfg_xfer:
     jnz dma_error
     ret
 dma_error:
-    mov esi, msg_dma_error
-    jmp panic
+    call panic_here
+    .asciz "fw_cfg DMA error"
 xfer_pio:
     push ecx
     push edi
@@ -108,7 +107,8 @@ pio_done:
     pop ecx
     ret
 
-; fw_cfg_dma_start: fill the descriptor and hand its address to QEMU.
+; fw_cfg_dma_start: fill the descriptor and hand its address to QEMU (the address's high
+; dword stays 0 from the zeroed bss: every address is below 4 GiB).
 ; In: as fw_cfg_xfer.  Out: the descriptor's control word (big-endian) is 0 when done.
 ; Clobbers: EAX, EDX.
 fw_cfg_dma_start:
@@ -117,7 +117,6 @@ fw_cfg_dma_start:
     mov eax, ecx
     bswap eax
     mov [fw_cfg_dma_desc + FW_CFG_DMA_LENGTH], eax
-    mov dword ptr [fw_cfg_dma_desc + FW_CFG_DMA_ADDRESS_HIGH], 0
     mov eax, edi
     bswap eax
     mov [fw_cfg_dma_desc + FW_CFG_DMA_ADDRESS_LOW], eax
@@ -245,11 +244,5 @@ fw_cfg_read_item:
     mov eax, [fw_cfg_scratch]
     ret
 
-msg_no_fw_cfg:
-    .asciz "no QEMU fw_cfg device at I/O port 0x510; qboot-fw runs only under QEMU"
-msg_too_many:
-    .asciz "the fw_cfg directory has more files than qboot-fw's buffer (FW_CFG_DIR_MAX_FILES)"
-msg_dma_error:
-    .asciz "fw_cfg DMA transfer failed (QEMU set the error bit)"
 msg_pio_write:
-    .asciz "fw_cfg writes need the DMA interface; a table-loader pointer was not written back"
+    .asciz "no fw_cfg DMA: WRITE_POINTER lost"

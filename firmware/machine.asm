@@ -24,9 +24,8 @@ machine_host_bridge_id:
 ; Clobbers: EAX, EDX.
 .global panic_machine_check
 panic_machine_check:
-    cmp byte ptr [machine_checked], 0
-    jne machine_check_done
-    mov byte ptr [machine_checked], 1
+    bts dword ptr [machine_checked], 0
+    jc machine_check_done
     cmp dword ptr [machine_table + 4], 0
     je machine_check_done
     call machine_host_bridge_id
@@ -58,6 +57,6 @@ machine_check_done:
     ret
 
 machine_msg_failed:
-    .asciz " (what failed: "
+    .asciz " (failed: "
 machine_msg_end:
     .asciz ")"

@@ -301,11 +301,10 @@ class KernelFormat:
     fw_cfg files ``genroms/<rom>.bin``, the option ROM it would boot the kernel with under
     its own BIOS (QEMU hw/i386/x86.c, x86_load_linux).  The core generates, from every
     installed loader's formats, the table that lets a ROM without the right loader say what
-    QEMU found ("no loader in this ROM boots the kernel: QEMU found a multiboot kernel
-    (loader: multiboot)"); a loader of the build may test for its own files in its probe
-    with ``kernel_format_present`` and the generated list ``kernel_format_files_<loader>``,
-    and say why it declined a kernel of its format through ``kernel_reason``
-    (docs/loaders.md).
+    QEMU found ("no loader for a multiboot kernel (loader: multiboot); ROM has: linux");
+    a loader of the build may test for its own files in its probe with
+    ``kernel_format_present`` and the generated list ``kernel_format_files_<loader>``, and
+    say why it declined a kernel of its format through ``kernel_reason`` (docs/loaders.md).
     """
 
     #: what the message calls a kernel of this format, e.g. "a multiboot kernel"

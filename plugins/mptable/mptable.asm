@@ -49,7 +49,6 @@ mpt_limit_ok:
     call mptable_pci_kind
     mov [mptable_routing], eax
     mov [mptable_pci_host], esi
-    mov dword ptr [mptable_pci_isa_irqs], 0
     ; room for the header, a processor entry per possible APIC ID, and the rest
     imul ecx, [mptable_apic_limit], MP_PROCESSOR_SIZE
     add ecx, MPC_HEADER_SIZE + MPC_OTHER_ENTRIES_MAX
@@ -77,14 +76,7 @@ mpt_no_pci_bus:
     add edi, MP_ENTRY_SIZE
     inc ebp
     ; PCI before ISA: the ISA IRQs that PCI interrupts take get no ISA entry
-    cmp dword ptr [mptable_routing], MPT_PCI_Q35
-    jne mpt_not_q35
-    call mpt_pci_q35
-mpt_not_q35:
-    cmp dword ptr [mptable_routing], MPT_PCI_BOARD
-    jne mpt_not_board
-    call mpt_pci_board
-mpt_not_board:
+    call mpt_pci_interrupts
     call mpt_isa_interrupts
     mov esi, mpt_local_extint
     call mpt_copy_entry
@@ -119,22 +111,21 @@ mpt_not_board:
 
 ; mpt_topology: mptable_threads, mptable_smt_shift, mptable_per_package and
 ; mptable_package_shift from CPUID leaf 0Bh (1, 0, 1, 0 -- APIC ID = CPU index -- without
-; it), and the processor signature and features from leaf 1.  Clobbers: EAX, EBX, ECX, EDX.
+; it; the shifts' 0 is the zeroed bss's), and the processor signature and features from
+; leaf 1.  Clobbers: EAX, EBX, ECX, EDX.
 mpt_topology:
-    mov dword ptr [mptable_threads], 1
-    mov dword ptr [mptable_smt_shift], 0
-    mov dword ptr [mptable_per_package], 1
-    mov dword ptr [mptable_package_shift], 0
+    inc dword ptr [mptable_threads]         ; 0 (bss) -> 1
+    inc dword ptr [mptable_per_package]
     mov eax, CPUID_SIGNATURE
     cpuid
     mov [mptable_signature], eax
     mov [mptable_features], edx
-    mov eax, CPUID_BASIC
+    xor eax, eax                    ; CPUID_BASIC
     cpuid
     cmp eax, CPUID_TOPOLOGY
     jb topo_done
     mov eax, CPUID_TOPOLOGY
-    mov ecx, CPUID_TOPOLOGY_SMT
+    xor ecx, ecx                    ; CPUID_TOPOLOGY_SMT
     cpuid
     movzx ebx, bx
     test ebx, ebx
@@ -224,9 +215,10 @@ mpt_copy_entry:
     inc ebp
     ret
 
-; mpt_io_int: append an I/O interrupt assignment entry (type INT) to the IOAPIC.
+; mpt_io_int (for mptable_q35.asm and mptable_board.asm too): append an I/O interrupt assignment entry (type INT) to the IOAPIC.
 ; In: EAX = flags (MP_FLAGS_*), BL = source bus ID, BH = source bus IRQ, CL = IOAPIC pin.
 ; In/Out: EDI, EBP.  Clobbers: EAX, EDX.
+.global mpt_io_int
 mpt_io_int:
     shl eax, 16
     or eax, MP_ENTRY_IO_INT | (MP_INT_INT << 8)
@@ -264,61 +256,6 @@ isa_skip:
     inc bh
     jmp isa_next
 isa_done:
-    ret
-
-; mpt_pci_q35: every root-bus device's INTA-INTD on the IOAPIC pin of its ICH9 PIRQ (pins
-; 16-23).  In/Out: EDI, EBP.  Clobbers: EAX, EBX, ECX, EDX.
-mpt_pci_q35:
-    mov ebx, MP_BUS_ID_PCI
-q35_next:
-    movzx eax, bh
-    shr eax, 2
-    movzx ecx, bh
-    and ecx, PCI_PINS - 1
-    cmp eax, ICH9_FIRST_UNROTATED_DEVICE
-    jb q35_rotated
-    cmp eax, ICH9_DMI_BRIDGE_DEVICE
-    jne q35_pirq
-    add ecx, ICH9_PIRQ_E
-    jmp q35_pirq
-q35_rotated:
-    add ecx, eax
-    and ecx, PCI_PINS - 1
-    add ecx, ICH9_PIRQ_E
-q35_pirq:
-    add ecx, ICH9_PIRQ_GSI_BASE
-    mov eax, MP_FLAGS_LEVEL_LOW
-    call mpt_io_int
-    inc bh
-    cmp bh, PCI_ROOT_DEVICES * PCI_PINS
-    jb q35_next
-    ret
-
-; mpt_pci_board: every root-bus device's INTA-INTD on the IOAPIC pin of the ISA IRQ the
-; board routes it to (the PCI_HOST_IRQ routine of mptable_pci_host; QEMU's PIIX delivers a
-; routed PIRQ to the IOAPIC input of that IRQ); those IRQs are marked in mptable_pci_isa_irqs.
-; In/Out: EDI, EBP.  Clobbers: EAX, EBX, ECX, EDX, ESI.
-mpt_pci_board:
-    mov esi, [mptable_pci_host]
-    mov ebx, MP_BUS_ID_PCI
-board_next:
-    movzx eax, bh
-    shr eax, 2
-    movzx edx, bh
-    and edx, PCI_PINS - 1
-    mov ecx, eax
-    shl ecx, 3
-    call dword ptr [esi + PCI_HOST_IRQ]
-    cmp eax, ISA_IRQS
-    jae board_skip
-    bts dword ptr [mptable_pci_isa_irqs], eax
-    mov ecx, eax
-    mov eax, MP_FLAGS_LEVEL_LOW
-    call mpt_io_int
-board_skip:
-    inc bh
-    cmp bh, PCI_ROOT_DEVICES * PCI_PINS
-    jb board_next
     ret
 
 mpt_header:

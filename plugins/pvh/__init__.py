@@ -21,5 +21,5 @@ def qboot_loaders():
         constants=(HERE / "pvh.inc",),
         probe="pvh_probe",
         # QEMU loads an ELF kernel with a PVH note with its pvh option ROM (hw/i386/x86.c)
-        formats=(KernelFormat("an ELF kernel with a PVH entry note", ("genroms/pvh.bin",)),),
+        formats=(KernelFormat("a PVH ELF kernel", ("genroms/pvh.bin",)),),
     )]

@@ -129,17 +129,13 @@ smbios_next_done:
     sub ecx, eax
     ret
 smbios_overrun:
-    mov esi, msg_smbios_overrun
-    jmp panic
+    call panic_here
+    .asciz "smbios: structure past table end"
 smbios_bad:
-    mov esi, msg_smbios_bad
-    jmp panic
+    call panic_here
+    .asciz "smbios: malformed etc/smbios files"
 
 name_smbios_anchor:
     .asciz "etc/smbios/smbios-anchor"
 name_smbios_tables:
     .asciz "etc/smbios/smbios-tables"
-msg_smbios_bad:
-    .asciz "smbios: QEMU's etc/smbios files are malformed (unknown anchor or sizes)"
-msg_smbios_overrun:
-    .asciz "smbios: a structure runs past the end of the structure table"

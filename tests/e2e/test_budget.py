@@ -123,7 +123,6 @@ def test_instruction_count_is_deterministic(rom, stub, tmp_path):
     assert len(counts) == 1 and None not in counts, counts
 
 
-@pytest.mark.xfail(reason="issue 15: being reached on branch perf")
 def test_minimal_rom_fits_its_budget():
     result = build(read_recipe(REPO / "recipes" / "q35-linux-minimal.toml"))
     used = result.manifest["rom_bytes_used"]

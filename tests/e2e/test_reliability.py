@@ -70,8 +70,8 @@ def panic_or_text(rom, kernel, tmp_path, expect, machine="q35", extra=()):
 @pytest.mark.skipif(not IPXE.exists(), reason="Debian's ipxe package is not installed")
 @pytest.mark.parametrize("plugins,expect", [
     (("bios16",), "Open Source Network Boot Firmware"),       # its banner
-    ((), "qboot-fw: panic: linux: the kernel has no 32-bit entry (code32_start 0); its "
-         "real-mode setup needs BIOS services: rebuild with --plugin bios16"),
+    ((), "qboot-fw: panic: linux: kernel has no 32-bit entry (code32_start 0); it needs "
+         "real mode: build with --plugin bios16"),
 ])
 def test_ipxe_lkrn_starts_in_real_mode_or_is_refused(roms, tmp_path, plugins, expect):
     out = panic_or_text(roms("q35", *plugins), IPXE, tmp_path, expect)
@@ -156,15 +156,13 @@ def test_a_truncated_bzimage_says_so(roms, tmp_path, debian_kernel):
     """Issue 16: the header says 14 MB, the file has 44 KiB."""
     cut = tmp_path / "vmlinuz-cut"
     cut.write_bytes(debian_kernel.read_bytes()[:44 * 1024])
-    expect = ("qboot-fw: panic: linux: truncated bzImage: syssize says more than QEMU "
-              "loaded; copy the kernel again")
+    expect = "qboot-fw: panic: linux: truncated bzImage (syssize): copy it again"
     out = panic_or_text(roms("q35"), cut, tmp_path, expect)
     assert expect in out, out[-2000:]
 
 
 def test_a_64bit_kernel_on_a_32bit_cpu_says_so(roms, tmp_path, debian_kernel):
-    expect = ("qboot-fw: panic: linux: a 64-bit kernel on a CPU without long mode; use "
-              "-cpu max or a 32-bit kernel")
+    expect = "qboot-fw: panic: linux: 64-bit kernel, CPU without long mode: use -cpu max"
     out = panic_or_text(roms("q35"), debian_kernel, tmp_path, expect, extra=("-cpu", "qemu32"))
     assert expect in out, out[-2000:]
 
@@ -174,6 +172,6 @@ def test_random_bytes_as_a_kernel_say_what_is_wrong_with_the_kernel(roms, tmp_pa
     loader, so the message is about the kernel, not a rebuild."""
     junk = tmp_path / "junk"
     junk.write_bytes(bytes((i * 131 + 7) % 251 for i in range(200_000)))
-    expect = "qboot-fw: panic: linux: the kernel has no bzImage header (HdrS)"
+    expect = "qboot-fw: panic: linux: no bzImage header (HdrS) in the kernel"
     out = panic_or_text(roms("q35"), junk, tmp_path, expect)
     assert expect in out and "Rebuild" not in out, out[-2000:]

@@ -167,7 +167,7 @@ def test_microvm_fseg_pool_is_bounded(roms):
     pool = next(p.size for p in m.linked.placements if p.fragment.name == "microvm_pool")
     assert pool == 0x200
     m.call("alloc_fseg", ecx=pool - 0x10, edx=16)
-    with pytest.raises(Panic, match="no room"):
+    with pytest.raises(Panic, match="table memory full"):
         m.call("alloc_fseg", ecx=0x20, edx=16)
 
 

@@ -35,7 +35,7 @@ def linked():
 @pytest.mark.parametrize("file,found", [
     ("genroms/toy.bin", "a toy kernel (loader: toy)"),
     ("genroms/multiboot.bin", "a multiboot kernel (loader: multiboot)"),
-    ("genroms/pvh.bin", "an ELF kernel with a PVH entry note (loader: pvh)"),
+    ("genroms/pvh.bin", "a PVH ELF kernel (loader: pvh)"),
     ("genroms/other.bin", "a kernel of unknown format"),
 ])
 def test_the_panic_names_the_format_qemu_prepared(linked, file, found):
@@ -46,8 +46,8 @@ def test_the_panic_names_the_format_qemu_prepared(linked, file, found):
     m.write(0x7000, b"linux\0")
     with pytest.raises(Panic) as exc:
         m.call("no_loader_panic", esi=0x7000)
-    assert str(exc.value) == (f"qboot-fw: panic: no loader in this ROM boots the kernel: QEMU "
-                              f"found {found}; this ROM has: linux. Rebuild it with the right "
+    assert str(exc.value) == (f"qboot-fw: panic: no loader for {found}; ROM has: linux. Rebuild "
+                              f"with its "
                               f"--loader.")
 
 
@@ -88,7 +88,7 @@ def test_a_kernel_qemu_prepared_as_a_bzimage_but_without_a_header_is_named(linke
     """Issue 16 item 5: random bytes as -kernel; the ROM has the linux loader, which says
     what is wrong with the kernel instead of sending the user to rebuild."""
     assert declined_by_linux(linked, "genroms/linuxboot_dma.bin") == \
-        "qboot-fw: panic: linux: the kernel has no bzImage header (HdrS)"
+        "qboot-fw: panic: linux: no bzImage header (HdrS) in the kernel"
 
 
 def test_a_reason_is_only_given_for_its_own_format(linked):

@@ -64,8 +64,8 @@ def test_without_bios16_a_kernel_that_needs_real_mode_is_refused(q35_linux, case
                                                                   reason):
     with pytest.raises(Panic) as exc:
         boot(q35_linux.linked, fw_cfg(header(**fields)))
-    assert str(exc.value) == (f"qboot-fw: panic: linux: the kernel has {reason}; its real-mode "
-                              f"setup needs BIOS services: rebuild with --plugin bios16")
+    assert str(exc.value) == (f"qboot-fw: panic: linux: kernel has {reason}; it needs real mode: "
+                              f"build with --plugin bios16")
 
 
 def test_with_bios16_code32_start_0_runs_the_real_mode_setup(with_bios16):
@@ -95,8 +95,7 @@ def test_the_32bit_path_is_unchanged_for_a_kernel_that_has_the_entry(with_bios16
 
 def test_a_truncated_bzimage_is_refused(q35_linux):
     # syssize says 14 MB, QEMU loaded 5000 bytes (issue 16: a 44 KiB file)
-    with pytest.raises(Panic, match="linux: truncated bzImage: syssize says more than QEMU "
-                                    "loaded; copy the kernel again"):
+    with pytest.raises(Panic, match=r"linux: truncated bzImage \(syssize\): copy it again"):
         boot(q35_linux.linked, fw_cfg(header(syssize=(0x1F4, "I", 14_000_000 // 16))))
 
 
@@ -112,8 +111,7 @@ def test_syssize_rounding_is_not_truncation(q35_linux):
     (dict(reloc=(0x234, "B", 0), pref=(0x258, "I", 62 << 20)), 64 << 20),  # fixed address
 ])
 def test_too_little_ram_for_init_size_is_refused(q35_linux, fields, ram):
-    with pytest.raises(Panic, match=r"needs more RAM \(init_size\) than the guest has; give "
-                                    r"QEMU more -m"):
+    with pytest.raises(Panic, match=r"no room for init_size \(RAM, initrd\): give QEMU more -m"):
         boot(q35_linux.linked, fw_cfg(header(**fields), ram=ram))
 
 
@@ -126,7 +124,7 @@ def test_an_initrd_over_the_kernels_decompression_area_is_refused(q35_linux):
     # runtime start = pref_address 4 MiB (relocatable, above the 1 MiB load address);
     # init_size 8 MiB reaches over the initrd at 8 MiB
     fields = dict(pref=(0x258, "I", 4 << 20), init=(0x260, "I", 8 << 20))
-    with pytest.raises(Panic, match="initrd overlaps the kernel's init_size"):
+    with pytest.raises(Panic, match=r"no room for init_size \(RAM, initrd\)"):
         boot(q35_linux.linked, fw_cfg(header(initrd_size=16, **fields), initrd=bytes(16)))
 
 
@@ -137,8 +135,7 @@ def test_a_64bit_kernel_needs_long_mode(q35_linux, cpu, entered):
     if entered:
         assert boot(q35_linux.linked, fw, cpu=cpu)[1].entered == KERNEL_ADDR
     else:
-        with pytest.raises(Panic, match="a 64-bit kernel on a CPU without long mode; use "
-                                        "-cpu max or a 32-bit kernel"):
+        with pytest.raises(Panic, match="64-bit kernel, CPU without long mode: use -cpu max"):
             boot(q35_linux.linked, fw, cpu=cpu)
 
 
@@ -152,9 +149,8 @@ def test_a_command_line_longer_than_cmdline_size_is_cut_with_a_warning(q35_linux
     m, r = boot(q35_linux.linked, fw_cfg(header(size=(0x238, "I", 20)), cmdline=line))
     assert r.entered == KERNEL_ADDR
     assert m.read(CMDLINE_ADDR, 22) == line[:20] + b"\0\0"
-    assert m.debugcon.decode().strip() == ("qboot-fw: warning: linux: the command line is "
-                                           "longer than the kernel's cmdline_size; it was cut "
-                                           "there")
+    assert m.debugcon.decode().strip() == ("qboot-fw: warning: linux: command line cut at "
+                                           "cmdline_size")
 
 
 def test_a_command_line_of_exactly_cmdline_size_is_kept(q35_linux):
