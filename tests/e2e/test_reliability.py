@@ -70,8 +70,8 @@ def panic_or_text(rom, kernel, tmp_path, expect, machine="q35", extra=()):
 @pytest.mark.skipif(not IPXE.exists(), reason="Debian's ipxe package is not installed")
 @pytest.mark.parametrize("plugins,expect", [
     (("bios16",), "Open Source Network Boot Firmware"),       # its banner
-    ((), "qboot-fw: panic: linux: kernel has no 32-bit entry (code32_start 0); it needs "
-         "real mode: build with --plugin bios16"),
+    ((), "qboot-fw: panic: linux: kernel has no 32-bit entry (code32_start 0, protocol < 2.02 "
+         "or a zImage); it needs real mode: build with --plugin bios16"),
 ])
 def test_ipxe_lkrn_starts_in_real_mode_or_is_refused(roms, tmp_path, plugins, expect):
     out = panic_or_text(roms("q35", *plugins), IPXE, tmp_path, expect)

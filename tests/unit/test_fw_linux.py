@@ -88,7 +88,7 @@ def test_not_a_bzimage_returns_to_try_the_next_loader(emu):
 
 
 @pytest.mark.parametrize("header,reason", [
-    (setup_header(version=0x0201), "boot protocol < 2.02.*--plugin bios16"),
+    (setup_header(version=0x0201), r"protocol < 2\.02.*--plugin bios16"),
     (setup_header(loadflags=0), "zImage.*--plugin bios16"),
 ])
 def test_unsupported_kernels_are_refused_with_a_reason(emu, header, reason):
