@@ -50,15 +50,27 @@ no_kernel:
     .asciz "no kernel: start QEMU with -kernel"
 
 
-; no_loader_panic: no loader of this ROM took the kernel; name what QEMU prepared and the
-; loaders this ROM has.  What QEMU prepared: the first format of the generated table
-; kernel_formats (every installed loader's Loader.formats, qbootcore/build.py) whose files
-; QEMU's fw_cfg directory has.  When that format's loader left a kernel_reason, the panic is
-; that reason (the kernel is bad, not the ROM).
+; no_loader_panic: no loader of this ROM took the kernel; say why.  When a loader of this
+; ROM declined a kernel of its own format (QEMU's fw_cfg has that format's files), the
+; reason it left in kernel_reason is the message: the kernel is bad, not the ROM.  Otherwise
+; name what QEMU prepared, the first format of the generated table kernel_formats (the
+; other installed loaders' Loader.formats, qbootcore/build.py) whose files it has, and the
+; loaders this ROM has.
 ; In: ESI = the ROM's loader names.  Does not return.
 .global no_loader_panic
 no_loader_panic:
     mov ebx, esi
+    mov esi, [kernel_reason]
+    test esi, esi
+    jz kind_table
+    push esi
+    mov esi, [esi]                  ; the record: .long the format's file list, the message
+    call kernel_format_present
+    pop esi
+    jz kind_table
+    add esi, 4
+    jmp panic
+kind_table:
     mov ebp, kernel_formats
 kind_next:
     mov esi, [ebp]
@@ -69,13 +81,6 @@ kind_next:
     call kernel_format_present
     jz kind_next
     mov edi, [ebp - 4]
-    ; the loader of that format said why it declined: that is the message
-    mov esi, [kernel_reason]
-    test esi, esi
-    jz kind_print
-    lodsd
-    cmp eax, [ebp - 8]
-    je panic
 kind_print:
     mov esi, msg_no_loader_1
     call panic_begin

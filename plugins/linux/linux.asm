@@ -147,4 +147,4 @@ msg_cmdline_long:
     .asciz "linux: command line cut at cmdline_size"
 linux_reason_no_hdrs:   ; a kernel_reason (firmware/boot.asm)
     .long kernel_format_files_linux
-    .asciz "linux: no bzImage header (HdrS) in the kernel"
+    .asciz "linux: not a bzImage (no HdrS header)"

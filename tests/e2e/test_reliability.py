@@ -172,6 +172,6 @@ def test_random_bytes_as_a_kernel_say_what_is_wrong_with_the_kernel(roms, tmp_pa
     loader, so the message is about the kernel, not a rebuild."""
     junk = tmp_path / "junk"
     junk.write_bytes(bytes((i * 131 + 7) % 251 for i in range(200_000)))
-    expect = "qboot-fw: panic: linux: no bzImage header (HdrS) in the kernel"
+    expect = "qboot-fw: panic: linux: not a bzImage (no HdrS header)"
     out = panic_or_text(roms("q35"), junk, tmp_path, expect)
     assert expect in out and "Rebuild" not in out, out[-2000:]

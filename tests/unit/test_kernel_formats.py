@@ -88,12 +88,12 @@ def test_a_kernel_qemu_prepared_as_a_bzimage_but_without_a_header_is_named(linke
     """Issue 16 item 5: random bytes as -kernel; the ROM has the linux loader, which says
     what is wrong with the kernel instead of sending the user to rebuild."""
     assert declined_by_linux(linked, "genroms/linuxboot_dma.bin") == \
-        "qboot-fw: panic: linux: no bzImage header (HdrS) in the kernel"
+        "qboot-fw: panic: linux: not a bzImage (no HdrS header)"
 
 
 def test_a_reason_is_only_given_for_its_own_format(linked):
     """The linux loader declined, but QEMU prepared a multiboot kernel: the ROM lacks its
     loader, and the panic says so."""
     assert declined_by_linux(linked, "genroms/multiboot_dma.bin") == (
-        "qboot-fw: panic: no loader in this ROM boots the kernel: QEMU found a multiboot "
-        "kernel (loader: multiboot); this ROM has: linux. Rebuild it with the right --loader.")
+        "qboot-fw: panic: no loader for a multiboot kernel (loader: multiboot); ROM has: "
+        "linux. Rebuild with its --loader.")
