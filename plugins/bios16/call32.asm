@@ -54,7 +54,7 @@ c32_a20_on:
     .long bios16_call32_pm
     .word SEL_CODE32
 
-; bios16_call32_real: the way back from bios16_call32_pm16 (call32_pm16.asm), in real mode
+; bios16_call32_real: the way back from bios16_call32_pm through pm16_real, in real mode
 ; with interrupts off; the routine's EAX and CF are in the EBDA.  Restores the caller's
 ; GDTR, A20, stack, segment registers and FLAGS (with the routine's CF) and returns to
 ; bios16_call32's caller.
