@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from qbootcore import bench, stubkernel
+from qbootcore import qemu, stubkernel
 from qbootcore.build import build, read_recipe, write
 from tests.initrd import overlay
 from tests.qemu import REPO, boot
@@ -124,8 +124,8 @@ def stub(tmp_path_factory):
 
 @pytest.mark.parametrize('machine', sorted(ACCESS_BUDGET))
 def test_general_rom_access_budget(general, stub, machine, tmp_path):
-    run, accesses = bench.traced_run(bench.qemu_command(machine, 'tcg', general, stub),
-                                     tmp_path / 'trace.log')
+    run, accesses = qemu.traced_run(qemu.stub_command(machine, general, stub),
+                                    tmp_path / 'trace.log')
     assert run.entry == '32-bit', run.failure()
     assert accesses is not None, "QEMU wrote no trace: it lacks the 'log' trace backend"
     assert len(accesses) <= ACCESS_BUDGET[machine], len(accesses)
