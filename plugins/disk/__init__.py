@@ -32,6 +32,6 @@ def qboot_loaders():
         fragments=fragments,
         constants=(PCI_INC, HERE / "disk.inc", HERE / "virtio.inc", HERE / "int13.inc",
                    HERE / "ahci.inc", HERE / "ide.inc"),
-        requires=("bios16",),
+        requires=("bios16", "pci_config"),
         without_kernel="disk_boot",
     )]

@@ -28,7 +28,7 @@ boot_scan:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_HEADER_DWORD
-    call disk_pci_read
+    call pci_read32
     shr eax, PCI_HEADER_TYPE_SHIFT
     test al, PCI_HEADER_MULTIFUNCTION
     jnz boot_next
@@ -66,7 +66,7 @@ boot_report:
 disk_try_bdf:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
-    call disk_pci_read
+    call pci_read32
     cmp ax, PCI_VENDOR_NONE
     je try_absent
     test ax, ax
@@ -92,7 +92,7 @@ try_function:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_CLASS_DWORD
-    call disk_pci_read
+    call pci_read32
     shr eax, PCI_CLASS_SHIFT
     cmp eax, PCI_CLASS_AHCI
     je try_ahci
@@ -120,7 +120,7 @@ try_vblk:
     ; no modern interface (disable-modern=on): a transitional device's legacy one
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
-    call disk_pci_read
+    call pci_read32
     cmp eax, (VIRTIO_PCI_BLK_TRANSITIONAL << 16) | VIRTIO_PCI_VENDOR
     jne try_no_init
     call vblk_legacy_init

@@ -1,65 +1,10 @@
-; PCI configuration access and BAR set-up for the disk loader (constants: boards/common/
-; pci.inc, disk.inc).  Config space goes through the board's MMCONFIG when it has one (one
-; device access per read or write), else mechanism #1 (two).  Boot time only.
+; BAR set-up for the disk loader (constants: boards/common/pci.inc, disk.inc).  Config
+; space goes through pci_read32/pci_write32 (plugins/pci/pci_config.asm, feature
+; pci_config): the board's MMCONFIG when it has one (one device access per read or write),
+; else mechanism #1 (two).  Boot time only.
 
 .bss disk_mmio_next, 4      ; next free address for a memory BAR (DISK_MMIO_BASE up)
 .bss disk_io_next, 4        ; next free port for an I/O BAR (DISK_IO_BASE up)
-
-; disk_pci_read: In: EAX = bdf << 8 | register (dword aligned).  Out: EAX = the dword.
-; Clobbers: EDX.
-.global disk_pci_read
-disk_pci_read:
-    call pci_address
-    jc read_mechanism1
-    mov eax, [eax]
-    ret
-read_mechanism1:
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    mov dx, PCI_CONFIG_DATA
-    in eax, dx
-    ret
-
-; disk_pci_write: In: EAX = bdf << 8 | register (dword aligned), ECX = the dword.
-; Clobbers: EAX, EDX.
-.global disk_pci_write
-disk_pci_write:
-    call pci_address
-    jc write_mechanism1
-    mov [eax], ecx
-    ret
-write_mechanism1:
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    mov eax, ecx
-    mov dx, PCI_CONFIG_DATA
-    out dx, eax
-    ret
-
-; pci_address: In: EAX = bdf << 8 | register.  Out: CF clear, EAX = its MMCONFIG address;
-; or CF set, EAX = the mechanism #1 CONFIG_ADDRESS (no MMCONFIG, or a board without PCI
-; description).  Clobbers: EDX.
-pci_address:
-    mov edx, [board_pci_host]
-    test edx, edx
-    jz address_mechanism1
-    mov edx, [edx + PCI_HOST_ECAM]
-    test edx, edx
-    jz address_mechanism1
-    push ecx
-    mov ecx, eax
-    and eax, 0xFF
-    and ecx, 0xFFFF00
-    shl ecx, PCI_ECAM_BDF_SHIFT - PCI_BDF_SHIFT
-    add eax, ecx
-    add eax, edx
-    pop ecx
-    clc
-    ret
-address_mechanism1:
-    or eax, PCI_CONFIG_ENABLE
-    stc
-    ret
 
 ; disk_pci_bar: the address of a memory BAR, assigned from DISK_MMIO_BASE up when nobody
 ; has (BAR reads 0); memory decoding and bus mastering are switched on.
@@ -74,14 +19,14 @@ disk_pci_bar:
     shl eax, PCI_BDF_SHIFT
     or eax, esi
     mov esi, eax
-    call disk_pci_read
+    call pci_read32
     test al, PCI_BAR_IO
     jnz bar_bad
     test al, PCI_BAR_TYPE_64
     jz bar_low
     push eax
     lea eax, [esi + 4]
-    call disk_pci_read
+    call pci_read32
     test eax, eax
     pop eax
     jnz bar_bad
@@ -91,9 +36,9 @@ bar_low:
     ; unassigned: size it (PCI Local Bus 3.0, 6.2.5.1), place it at the next aligned address
     mov eax, esi
     mov ecx, PCI_CAP_ALL_ONES
-    call disk_pci_write
+    call pci_write32
     mov eax, esi
-    call disk_pci_read
+    call pci_read32
     and eax, PCI_BAR_MEM_MASK
     neg eax
     mov ecx, [disk_mmio_next]
@@ -110,7 +55,7 @@ bar_have_next:
     ja bar_bad
     mov [disk_mmio_next], edx
     mov eax, esi
-    call disk_pci_write
+    call pci_write32
     mov eax, ecx
 bar_enable:
     mov ecx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER
@@ -135,16 +80,16 @@ disk_pci_io_bar:
     shl eax, PCI_BDF_SHIFT
     or eax, esi
     mov esi, eax
-    call disk_pci_read
+    call pci_read32
     test al, PCI_BAR_IO
     jz io_bad
     and eax, PCI_BAR_IO_MASK
     jnz io_enable
     mov eax, esi
     mov ecx, PCI_CAP_ALL_ONES
-    call disk_pci_write
+    call pci_write32
     mov eax, esi
-    call disk_pci_read
+    call pci_read32
     and eax, PCI_BAR_IO_MASK
     neg eax
     and eax, PCI_BAR_IO_MASK
@@ -162,7 +107,7 @@ io_have_next:
     ja io_bad
     mov [disk_io_next], edx
     mov eax, esi
-    call disk_pci_write
+    call pci_write32
     mov eax, ecx
 io_enable:
     mov ecx, PCI_COMMAND_IO | PCI_COMMAND_MASTER
@@ -183,7 +128,7 @@ command_enable:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_COMMAND
-    call disk_pci_read
+    call pci_read32
     pop ecx
     or ecx, eax
     cmp ecx, eax
@@ -191,7 +136,7 @@ command_enable:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_COMMAND
-    call disk_pci_write
+    call pci_write32
 command_done:
     pop eax
     ret
