@@ -21,6 +21,8 @@ def fragments(ctx):
         Fragment.from_file(HERE / "install.asm", "text32", name="bios16_install"),
         Fragment.from_file(HERE / "services.asm", "fseg", bits=16, name="bios16_services"),
         Fragment.from_file(HERE / "call32.asm", "fseg", bits=16, name="bios16_call32"),
+        Fragment.from_file(HERE / "pm32.asm", "fseg", bits=16, name="bios16_pm32"),
+        Fragment.from_file(HERE / "pm32_cs.asm", "text32", name="bios16_pm32_cs"),
         Fragment.from_file(HERE / "call32_pm.asm", "text32", name="bios16_call32_pm"),
         Fragment.from_file(HERE / "call16.asm", "text32", name="bios16_call16"),
         Fragment.from_file(HERE / "call16_rm.asm", "fseg", bits=16, name="bios16_call16_rm"),
