@@ -1,16 +1,10 @@
-; bios16_call32_pm: the protected-mode side of bios16_call32 (call32.asm), entered by its far
-; jump with CS = SEL_CODE32, interrupts off, the caller's EAX in the EBDA and EBP = the
-; routine.  Flat segments, the EBDA stack, the routine, then back to real mode through
+; bios16_call32_pm: the protected-mode side of bios16_call32 (call32.asm), entered through
+; bios16_pm32 (flat segments, interrupts off), the caller's EAX in the EBDA and EBP = the
+; routine.  The EBDA stack, the routine, then back to real mode through
 ; 16-bit protected mode (pm16_real, firmware/pm16_real.asm) to bios16_call32_real, which
 ; takes the routine's EAX and CF from the EBDA.  Does not return.
 .global bios16_call32_pm
 bios16_call32_pm:
-    mov eax, SEL_DATA32
-    mov ds, eax
-    mov es, eax
-    mov fs, eax
-    mov gs, eax
-    mov ss, eax
     movzx eax, word ptr [BDA_EBDA_SEGMENT]
     shl eax, 4
     lea esp, [eax + EBDA_STACK32_TOP]

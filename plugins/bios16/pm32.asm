@@ -3,7 +3,9 @@
 ; bios16_call16_return (call16_rm.asm).  Turns A20 on through port 92h when it is off (the
 ; firmware runs from the ROM's high alias, which A20 masked would move), loads the
 ; firmware's GDT (in the F-segment: its base fits the 24 bits of an o16 LGDT), sets CR0.PE
-; and far-jumps to SEL_CODE32:bios16_pm32_cs, which jumps to the continuation.
+; and far-jumps to SEL_CODE32:bios16_pm32_cs (pm32_cs.asm), which loads flat data segments
+; and jumps to the continuation (CS = SEL_CODE32, DS = ES = FS = GS = SS = SEL_DATA32, ESP =
+; its own address: it loads its stack).
 ; In:  real mode, CS = FSEG_SEGMENT, interrupts off; AL = port 92h as read; ESP = the
 ;      linear address of the 32-bit continuation (the caller's SS:SP is saved: the
 ;      continuation loads its own stack and data segments).
