@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 QEMU = os.environ.get('QBOOT_FW_QEMU', 'qemu-system-x86_64')
 GUEST_FILES = ('vmlinuz', 'initrd.cpio.gz', 'initrd-big.cpio', 'big.sha256')
+
+
+def build(out: Path, *args: str) -> Path:
+    """``qboot-fw build ARGS -o OUT`` in a fresh interpreter (as a user runs it); OUT, or an
+    assertion error with its stderr."""
+    r = subprocess.run([sys.executable, "-m", "qbootcore.cli", "build", *args, "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
 
 
 def guest_dir() -> Path:

@@ -18,7 +18,7 @@ QEMU's exit status is (code << 1) | 1.
 
 from __future__ import annotations
 
-from tests.stubs import LIB, LOAD, assemble
+from tests.stubs import LIB, LOAD, MULTIBOOT_HEADER, assemble
 
 EXIT_REAL, EXIT_FLAT32, EXIT_WRONG_MODE, EXIT_NO_TABLES = 0x41, 0x42, 0x4E, 0x4F
 REAL_VECTOR = 0x8000
@@ -40,16 +40,7 @@ REAL_VECTOR = 0x8000
 REAL_STUB = bytes.fromhex("0f01e0 a801 750e 8cc8 3d0008 7507 b041 e6f4 f4 ebfd b04e e6f4 f4")
 assert REAL_VECTOR >> 4 == 0x0800 and REAL_STUB[0xE + 1] == EXIT_REAL
 
-SOURCE = r"""
-header:
-    .long 0x1BADB002
-    .long 0x00010003
-    .long -(0x1BADB002 + 0x00010003) & 0xffffffff
-    .long header
-    .long header
-    .long 0
-    .long 0
-    .long start
+SOURCE = MULTIBOOT_HEADER + r"""
 start:
     mov esp, 0x90000
     mov esi, 0xE0000

@@ -66,7 +66,10 @@ exit:
     hlt
 """
 
-MULTIBOOT = r"""
+# The Multiboot v1 header (Multiboot 0.6.96, 3.1) of the multiboot test kernels (here and
+# tests/s3kernel.py): flags 0x00010003 (modules page aligned, memory information, the
+# a.out-kludge address fields: loaded where it is linked, entry ``start``).
+MULTIBOOT_HEADER = r"""
 header:
     .long 0x1BADB002
     .long 0x00010003
@@ -76,6 +79,9 @@ header:
     .long 0
     .long 0
     .long start
+"""
+
+MULTIBOOT = MULTIBOOT_HEADER + r"""
 start:
     mov esp, 0x90000
     cmp eax, 0x2BADB002
@@ -239,16 +245,7 @@ s_done: .asciz "\nPVH-DONE\n"
 
 # The real-mode multiboot kernel: 32-bit entry at RM_LOAD, 16-bit code at RM_CODE16, a
 # pattern from RM_PATTERN to RM_END (where QEMU's multiboot information would go).
-REALMODE32 = r"""
-header:
-    .long 0x1BADB002
-    .long 0x00010003
-    .long -(0x1BADB002 + 0x00010003) & 0xffffffff
-    .long header
-    .long header
-    .long 0
-    .long 0
-    .long start
+REALMODE32 = MULTIBOOT_HEADER + r"""
 start:
     mov esp, 0x7000
     cmp eax, 0x2BADB002

@@ -20,10 +20,10 @@ def fragments(ctx):
     return [
         Fragment.from_file(HERE / "install.asm", "text32", name="bios16_install"),
         Fragment.from_file(HERE / "services.asm", "fseg", bits=16, name="bios16_services"),
-        Fragment.from_file(HERE / "pm16.asm", "fseg", bits=16, name="bios16_pm16"),
         Fragment.from_file(HERE / "call32.asm", "fseg", bits=16, name="bios16_call32"),
+        Fragment.from_file(HERE / "pm32.asm", "fseg", bits=16, name="bios16_pm32"),
+        Fragment.from_file(HERE / "pm32_cs.asm", "text32", name="bios16_pm32_cs"),
         Fragment.from_file(HERE / "call32_pm.asm", "text32", name="bios16_call32_pm"),
-        Fragment.from_file(HERE / "call32_pm16.asm", "fseg", bits=16, name="bios16_call32_pm16"),
         Fragment.from_file(HERE / "call16.asm", "text32", name="bios16_call16"),
         Fragment.from_file(HERE / "call16_rm.asm", "fseg", bits=16, name="bios16_call16_rm"),
         Fragment.from_file(HERE / "int15_ext.asm", "fseg", bits=16, name="bios16_int15_ext"),
@@ -50,6 +50,7 @@ def qboot_features():
                     "bios16_enter_real_mode for real-mode loaders",
         fragments=fragments,
         constants=(HERE / "bios16.inc",),
+        requires=("pm16_real",),
         steps=(Step("late", "bios16_install", order=50),
                Step("handoff", "bios16_e820_sync", order=90)),
     )]

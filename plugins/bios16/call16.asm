@@ -62,16 +62,10 @@ c16_no_room:
     jmp panic
 
 ; bios16_call16_back: the return to bios16_call16's caller, entered from
-; bios16_call16_return by a far jump with CS = SEL_CODE32, interrupts off, the callee's
+; bios16_call16_return through bios16_pm32 (flat segments, interrupts off), the callee's
 ; registers in the EBDA (EBDA_C16_REGS).  Does not return (it returns for bios16_call16).
 .global bios16_call16_back
 bios16_call16_back:
-    mov eax, SEL_DATA32
-    mov ds, eax
-    mov es, eax
-    mov fs, eax
-    mov gs, eax
-    mov ss, eax
     movzx esi, word ptr [BDA_EBDA_SEGMENT]
     shl esi, 4
     mov esp, [esi + EBDA_C16_ESP]

@@ -1,7 +1,7 @@
 ; bios16_call16_return: where a real-mode callee of bios16_call16 (call16.asm) returns to
 ; with RETF.  Real mode, CS = FSEG_SEGMENT, the callee's registers live.  Stores them in
-; the EBDA (EBDA_C16_REGS, RM_* layout), turns A20 on (the firmware runs from the ROM's high
-; alias), loads the firmware's GDT and enters protected mode at bios16_call16_back.
+; the EBDA (EBDA_C16_REGS, RM_* layout) and enters protected mode through bios16_pm32 (A20
+; on, the firmware's GDT) at bios16_call16_back.
 ; Uses 6 bytes of the callee's stack, which it leaves as it was.  Does not return.
 .global bios16_call16_return
 bios16_call16_return:
@@ -30,17 +30,6 @@ bios16_call16_return:
     mov word ptr [EBDA_C16_REGS + RM_SS], ss
     mov word ptr [EBDA_C16_REGS + RM_SP], sp
     in al, PORT_A20
-    test al, A20_ENABLE
-    jnz c16r_a20_on
-    or al, A20_ENABLE
-    and al, ~PORT_A20_RESET & 0xFF
-    out PORT_A20, al
-c16r_a20_on:
-    lgdt cs:[gdt_descriptor - FSEG_BASE]
-    mov eax, cr0
-    or al, CR0_PE
-    mov cr0, eax
-    ; jmp dword SEL_CODE32:bios16_call16_back (66 EA ptr16:32)
-    .byte 0x66, 0xEA
-    .long bios16_call16_back
-    .word SEL_CODE32
+    ; A20 on, protected mode (bios16_pm32, pm32.asm), then bios16_call16_back
+    mov esp, bios16_call16_back
+    jmp bios16_pm32

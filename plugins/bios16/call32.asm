@@ -38,23 +38,11 @@ bios16_call32:
     .word EBDA_C32_GDTR
     in al, PORT_A20
     mov byte ptr [EBDA_C32_A20], al
-    test al, A20_ENABLE
-    jnz c32_a20_on
-    or al, A20_ENABLE
-    and al, ~PORT_A20_RESET & 0xFF
-    out PORT_A20, al
-c32_a20_on:
-    ; the firmware's GDT (in the F-segment: its base fits the 24 bits of an o16 LGDT)
-    lgdt cs:[gdt_descriptor - FSEG_BASE]
-    mov eax, cr0
-    or al, CR0_PE
-    mov cr0, eax
-    ; jmp dword SEL_CODE32:bios16_call32_pm (66 EA ptr16:32)
-    .byte 0x66, 0xEA
-    .long bios16_call32_pm
-    .word SEL_CODE32
+    ; A20 on, protected mode (bios16_pm32, pm32.asm), then bios16_call32_pm
+    mov esp, bios16_call32_pm
+    jmp bios16_pm32
 
-; bios16_call32_real: the way back from bios16_call32_pm16 (call32_pm16.asm), in real mode
+; bios16_call32_real: the way back from bios16_call32_pm through pm16_real, in real mode
 ; with interrupts off; the routine's EAX and CF are in the EBDA.  Restores the caller's
 ; GDTR, A20, stack, segment registers and FLAGS (with the routine's CF) and returns to
 ; bios16_call32's caller.

@@ -119,7 +119,7 @@ bios16_enter_real_mode:
     cld
     ; the BIOS timer, which real-mode programs count on (bios16_timer_start)
     call bios16_timer_start
-    movzx eax, word ptr [esi + RM_SS]
+    movzx edx, word ptr [esi + RM_SS]
     movzx ebx, word ptr [esi + RM_SP]
     test ebx, ebx
     jnz erm_sp
@@ -127,18 +127,20 @@ bios16_enter_real_mode:
 erm_sp:
     sub ebx, RM_FRAME_SIZE
     jb erm_no_room
-    mov edi, eax
+    mov edi, edx
     shl edi, 4
     add edi, ebx
     mov ecx, RM_FRAME_SIZE
     rep movsb
     and word ptr [edi - RM_FRAME_SIZE + RM_FLAGS], FLAGS_IF
     or word ptr [edi - RM_FRAME_SIZE + RM_FLAGS], FLAGS_RESERVED
-    ; the real-mode IDTR, then 16-bit protected mode (bios16_pm16) with AX = SS, EBX = SP
+    ; the real-mode IDTR, then real mode (pm16_real, firmware/pm16_real.asm) and
+    ; bios16_handover with DX = SS, EBX = SP
     lidt [bios16_real_idtr]
-    ; jmp SEL_CODE16:(bios16_pm16 - FSEG_BASE) (EA ptr16:32)
+    mov esp, bios16_handover - FSEG_BASE
+    ; jmp SEL_CODE16:(pm16_real - FSEG_BASE) (EA ptr16:32)
     .byte 0xEA
-    .long bios16_pm16 - FSEG_BASE
+    .long pm16_real - FSEG_BASE
     .word SEL_CODE16
 erm_no_room:
     mov esi, msg_no_room

@@ -186,14 +186,14 @@ ram_end:
     pop ds
     ret
 
-; bios16_handover: the real-mode end of bios16_enter_real_mode (install.asm, pm16.asm),
-; entered with a far jump from bios16_pm16 in real mode, interrupts off.
-; In: AX = the target's SS, EBX = its SP less RM_FRAME_SIZE, where the handover frame is.
+; bios16_handover: the real-mode end of bios16_enter_real_mode (install.asm), entered
+; from pm16_real (firmware/pm16_real.asm) in real mode, interrupts off.
+; In: DX = the target's SS, EBX = its SP less RM_FRAME_SIZE, where the handover frame is.
 ; Takes the target's segment registers, general registers and CS:IP:FLAGS from the frame.
 ; Does not return.
 .global bios16_handover
 bios16_handover:
-    mov ss, ax
+    mov ss, dx
     mov esp, ebx
     ; pop gs; pop fs (0F A9, 0F A1: keystone 0.9.2 adds an operand-size prefix)
     .byte 0x0F, 0xA9

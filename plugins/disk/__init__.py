@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 def fragments(ctx):
     return [*(Fragment.from_file(HERE / name, "text32")
               for name in ("disk_boot.asm", "bootorder.asm", "disk_pci.asm", "virtio_blk.asm",
-                           "ahci.asm", "ide.asm", "int13.asm", "bbs.asm")),
+                           "ahci.asm", "ide.asm", "ata.asm", "int13.asm", "bbs.asm")),
             *(Fragment.from_file(HERE / name, "fseg", bits=16)
               for name in ("int13_rm.asm", "bbs_rm.asm"))]
 
@@ -32,6 +32,6 @@ def qboot_loaders():
         fragments=fragments,
         constants=(PCI_INC, HERE / "disk.inc", HERE / "virtio.inc", HERE / "int13.inc",
                    HERE / "ahci.inc", HERE / "ide.inc"),
-        requires=("bios16",),
+        requires=("bios16", "pci_config"),
         without_kernel="disk_boot",
     )]

@@ -54,19 +54,7 @@ ahci_port_found:
     mov ecx, 1
     mov esi, AHCI_IDENTIFY_BUFFER
     call ahci_command
-    jc ahci_fail
-    mov eax, [AHCI_IDENTIFY_BUFFER + ATA_ID_LBA48_SECTORS]
-    mov edx, [AHCI_IDENTIFY_BUFFER + ATA_ID_LBA48_SECTORS + 4]
-    mov ecx, eax
-    or ecx, edx
-    jnz ahci_capacity
-    mov eax, [AHCI_IDENTIFY_BUFFER + ATA_ID_LBA28_SECTORS]
-ahci_capacity:
-    mov [edi + DRV_SECTORS], eax
-    mov [edi + DRV_SECTORS + 4], edx
-    mov ebx, [edi + DRV_BDF]
-    clc
-    ret
+    jnc disk_ata_capacity
 ahci_fail:
     mov ebx, [edi + DRV_BDF]
     stc

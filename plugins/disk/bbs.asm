@@ -8,19 +8,8 @@ disk_int19_pm:
     shl edi, 4
     mov edi, [edi + EBDA_DISK + EBDA_DISK_DRIVES]
     test edi, edi
-    jz int19_fail
-    xor eax, eax
-    xor edx, edx
-    xor ebx, ebx
-    mov ecx, 1
-    mov esi, BOOT_SECTOR_ADDRESS
-    call dword ptr [edi + DRV_RW]
-    jc int19_fail
-    cmp word ptr [BOOT_SECTOR_ADDRESS + BOOT_SIGNATURE_OFFSET], BOOT_SIGNATURE
-    jne int19_fail
-    clc
-    ret
-int19_fail:
+    ; the boot sector's read and check: disk_boot_sector (disk_boot.asm)
+    jnz disk_boot_sector
     stc
     ret
 

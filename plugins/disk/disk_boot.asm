@@ -28,7 +28,7 @@ boot_scan:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_HEADER_DWORD
-    call disk_pci_read
+    call pci_read32
     shr eax, PCI_HEADER_TYPE_SHIFT
     test al, PCI_HEADER_MULTIFUNCTION
     jnz boot_next
@@ -66,7 +66,7 @@ boot_report:
 disk_try_bdf:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
-    call disk_pci_read
+    call pci_read32
     cmp ax, PCI_VENDOR_NONE
     je try_absent
     test ax, ax
@@ -92,7 +92,7 @@ try_function:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_CLASS_DWORD
-    call disk_pci_read
+    call pci_read32
     shr eax, PCI_CLASS_SHIFT
     cmp eax, PCI_CLASS_AHCI
     je try_ahci
@@ -120,7 +120,7 @@ try_vblk:
     ; no modern interface (disable-modern=on): a transitional device's legacy one
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
-    call disk_pci_read
+    call pci_read32
     cmp eax, (VIRTIO_PCI_BLK_TRANSITIONAL << 16) | VIRTIO_PCI_VENDOR
     jne try_no_init
     call vblk_legacy_init
@@ -142,15 +142,8 @@ try_no_init:
 ; signature.  In: EDI = the drive block.  Out: returns when it cannot be read or has no
 ; signature (disk_tried says which).  Clobbers: EAX, EBX, ECX, EDX, ESI.
 boot_drive:
-    xor eax, eax
-    xor edx, edx
-    xor ebx, ebx
-    mov ecx, 1
-    mov esi, BOOT_SECTOR_ADDRESS
-    call dword ptr [edi + DRV_RW]
-    jc boot_read_error
-    cmp word ptr [BOOT_SECTOR_ADDRESS + BOOT_SIGNATURE_OFFSET], BOOT_SIGNATURE
-    jne boot_no_signature
+    call disk_boot_sector
+    jc tried_puts
     mov [disk_boot_drive], edi
     call int13_install
     call handoff
@@ -160,12 +153,27 @@ boot_drive:
     mov dword ptr [esi + RM_EDX], BOOT_DRIVE_FIRST_HD
     mov word ptr [esi + RM_FLAGS], FLAGS_IF
     jmp bios16_enter_real_mode
-boot_read_error:
+
+; disk_boot_sector: read sector 0 of a drive to 0000:7C00 (BOOT_SECTOR_ADDRESS), for the
+; boot (boot_drive) and INT 19h (disk_int19_pm, bbs.asm).
+; In: EDI = the drive block.  Out: CF clear when it was read and has the boot signature;
+; else CF set and ESI = why (a string for disk_tried).  Clobbers: EAX, EBX, ECX, EDX, ESI.
+.global disk_boot_sector
+disk_boot_sector:
+    xor eax, eax
+    xor edx, edx
+    xor ebx, ebx
+    mov ecx, 1
+    mov esi, BOOT_SECTOR_ADDRESS
+    call dword ptr [edi + DRV_RW]
     mov esi, why_read
-    jmp tried_puts
-boot_no_signature:
+    jc boot_sector_done
+    cmp word ptr [BOOT_SECTOR_ADDRESS + BOOT_SIGNATURE_OFFSET], BOOT_SIGNATURE
+    je boot_sector_done
     mov esi, why_signature
-    jmp tried_puts
+    stc
+boot_sector_done:
+    ret
 
 ; int13_install: drive 80h is the drive block EDI, served by disk_int13 (INT 13h); INT 19h
 ; boots it again, INT 18h reports a boot failure (bbs_rm.asm).

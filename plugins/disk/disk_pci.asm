@@ -1,65 +1,10 @@
-; PCI configuration access and BAR set-up for the disk loader (constants: boards/common/
-; pci.inc, disk.inc).  Config space goes through the board's MMCONFIG when it has one (one
-; device access per read or write), else mechanism #1 (two).  Boot time only.
+; BAR set-up for the disk loader (constants: boards/common/pci.inc, disk.inc).  Config
+; space goes through pci_read32/pci_write32 (plugins/pci/pci_config.asm, feature
+; pci_config): the board's MMCONFIG when it has one (one device access per read or write),
+; else mechanism #1 (two).  Boot time only.
 
 .bss disk_mmio_next, 4      ; next free address for a memory BAR (DISK_MMIO_BASE up)
 .bss disk_io_next, 4        ; next free port for an I/O BAR (DISK_IO_BASE up)
-
-; disk_pci_read: In: EAX = bdf << 8 | register (dword aligned).  Out: EAX = the dword.
-; Clobbers: EDX.
-.global disk_pci_read
-disk_pci_read:
-    call pci_address
-    jc read_mechanism1
-    mov eax, [eax]
-    ret
-read_mechanism1:
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    mov dx, PCI_CONFIG_DATA
-    in eax, dx
-    ret
-
-; disk_pci_write: In: EAX = bdf << 8 | register (dword aligned), ECX = the dword.
-; Clobbers: EAX, EDX.
-.global disk_pci_write
-disk_pci_write:
-    call pci_address
-    jc write_mechanism1
-    mov [eax], ecx
-    ret
-write_mechanism1:
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    mov eax, ecx
-    mov dx, PCI_CONFIG_DATA
-    out dx, eax
-    ret
-
-; pci_address: In: EAX = bdf << 8 | register.  Out: CF clear, EAX = its MMCONFIG address;
-; or CF set, EAX = the mechanism #1 CONFIG_ADDRESS (no MMCONFIG, or a board without PCI
-; description).  Clobbers: EDX.
-pci_address:
-    mov edx, [board_pci_host]
-    test edx, edx
-    jz address_mechanism1
-    mov edx, [edx + PCI_HOST_ECAM]
-    test edx, edx
-    jz address_mechanism1
-    push ecx
-    mov ecx, eax
-    and eax, 0xFF
-    and ecx, 0xFFFF00
-    shl ecx, PCI_ECAM_BDF_SHIFT - PCI_BDF_SHIFT
-    add eax, ecx
-    add eax, edx
-    pop ecx
-    clc
-    ret
-address_mechanism1:
-    or eax, PCI_CONFIG_ENABLE
-    stc
-    ret
 
 ; disk_pci_bar: the address of a memory BAR, assigned from DISK_MMIO_BASE up when nobody
 ; has (BAR reads 0); memory decoding and bus mastering are switched on.
@@ -69,59 +14,27 @@ address_mechanism1:
 .global disk_pci_bar
 disk_pci_bar:
     push esi
-    lea esi, [eax * 4 + PCI_BAR0]
-    mov eax, ebx
-    shl eax, PCI_BDF_SHIFT
-    or eax, esi
-    mov esi, eax
-    call disk_pci_read
+    push edi
+    call bar_read
     test al, PCI_BAR_IO
     jnz bar_bad
     test al, PCI_BAR_TYPE_64
     jz bar_low
     push eax
     lea eax, [esi + 4]
-    call disk_pci_read
+    call pci_read32
     test eax, eax
     pop eax
     jnz bar_bad
 bar_low:
     and eax, PCI_BAR_MEM_MASK
     jnz bar_enable
-    ; unassigned: size it (PCI Local Bus 3.0, 6.2.5.1), place it at the next aligned address
-    mov eax, esi
-    mov ecx, PCI_CAP_ALL_ONES
-    call disk_pci_write
-    mov eax, esi
-    call disk_pci_read
-    and eax, PCI_BAR_MEM_MASK
-    neg eax
-    mov ecx, [disk_mmio_next]
-    test ecx, ecx
-    jnz bar_have_next
-    mov ecx, DISK_MMIO_BASE
-bar_have_next:
-    lea edx, [eax - 1]
-    add ecx, edx
-    not edx
-    and ecx, edx
-    lea edx, [ecx + eax]
-    cmp edx, DISK_MMIO_END
-    ja bar_bad
-    mov [disk_mmio_next], edx
-    mov eax, esi
-    call disk_pci_write
-    mov eax, ecx
+    mov edi, bar_kind_memory
+    call bar_place
+    jc bar_bad
 bar_enable:
     mov ecx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER
-    call command_enable
-    pop esi
-    clc
-    ret
-bar_bad:
-    pop esi
-    stc
-    ret
+    jmp bar_done
 
 ; disk_pci_io_bar: the base of an I/O BAR, assigned from DISK_IO_BASE up when nobody has
 ; (it reads 0); I/O decoding and bus mastering are switched on.
@@ -130,50 +43,83 @@ bar_bad:
 .global disk_pci_io_bar
 disk_pci_io_bar:
     push esi
+    push edi
+    call bar_read
+    test al, PCI_BAR_IO
+    jz bar_bad
+    and eax, PCI_BAR_IO_MASK
+    jnz io_enable
+    mov edi, bar_kind_io
+    call bar_place
+    jc bar_bad
+io_enable:
+    mov ecx, PCI_COMMAND_IO | PCI_COMMAND_MASTER
+bar_done:
+    call command_enable
+    pop edi
+    pop esi
+    clc
+    ret
+bar_bad:
+    pop edi
+    pop esi
+    stc
+    ret
+
+; bar_read: In: EBX = bdf, EAX = BAR index (0-5).  Out: ESI = the BAR's config address,
+; EAX = its value.  Clobbers: EDX.
+bar_read:
     lea esi, [eax * 4 + PCI_BAR0]
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, esi
     mov esi, eax
-    call disk_pci_read
-    test al, PCI_BAR_IO
-    jz io_bad
-    and eax, PCI_BAR_IO_MASK
-    jnz io_enable
+    jmp pci_read32
+
+; bar_place: an unassigned BAR sized (PCI Local Bus 3.0, 6.2.5.1) and placed at the next
+; free address of its kind aligned to its size.
+; In: ESI = the BAR's config address, EDI = its kind (bar_kind_memory or bar_kind_io).
+; Out: CF clear, EAX = the address written to the BAR; CF set when it does not fit.
+; Clobbers: ECX, EDX.
+bar_place:
     mov eax, esi
     mov ecx, PCI_CAP_ALL_ONES
-    call disk_pci_write
+    call pci_write32
     mov eax, esi
-    call disk_pci_read
-    and eax, PCI_BAR_IO_MASK
+    call pci_read32
+    and eax, [edi + BAR_KIND_MASK]
     neg eax
-    and eax, PCI_BAR_IO_MASK
-    mov ecx, [disk_io_next]
+    and eax, [edi + BAR_KIND_MASK]
+    mov ecx, [edi + BAR_KIND_NEXT]
+    mov ecx, [ecx]
     test ecx, ecx
-    jnz io_have_next
-    mov ecx, DISK_IO_BASE
-io_have_next:
+    jnz place_have_next
+    mov ecx, [edi + BAR_KIND_BASE]
+place_have_next:
     lea edx, [eax - 1]
     add ecx, edx
     not edx
     and ecx, edx
     lea edx, [ecx + eax]
-    cmp edx, DISK_IO_END
-    ja io_bad
-    mov [disk_io_next], edx
+    cmp edx, [edi + BAR_KIND_END]
+    ja place_bad
+    mov eax, [edi + BAR_KIND_NEXT]
+    mov [eax], edx
     mov eax, esi
-    call disk_pci_write
+    call pci_write32
     mov eax, ecx
-io_enable:
-    mov ecx, PCI_COMMAND_IO | PCI_COMMAND_MASTER
-    call command_enable
-    pop esi
     clc
     ret
-io_bad:
-    pop esi
+place_bad:
     stc
     ret
+
+; the kinds of BAR bar_place assigns: BAR_KIND_* (disk.inc) mask, next-address variable,
+; first address, end
+bar_kind_memory:
+    .long PCI_BAR_MEM_MASK, disk_mmio_next, DISK_MMIO_BASE, DISK_MMIO_END
+bar_kind_io:
+    .long PCI_BAR_IO_MASK, disk_io_next, DISK_IO_BASE, DISK_IO_END
 
 ; command_enable: switch decoding and bus mastering on in a function's command register.
 ; In: EBX = bdf, ECX = the command bits.  Out: EAX preserved.  Clobbers: ECX, EDX.
@@ -183,7 +129,7 @@ command_enable:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_COMMAND
-    call disk_pci_read
+    call pci_read32
     pop ecx
     or ecx, eax
     cmp ecx, eax
@@ -191,7 +137,7 @@ command_enable:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_COMMAND
-    call disk_pci_write
+    call pci_write32
 command_done:
     pop eax
     ret

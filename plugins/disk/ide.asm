@@ -37,18 +37,7 @@ ide_init:
     ; rep insw (66 F3 6D: keystone and GNU as order the two prefixes differently)
     .byte 0x66, 0xF3, 0x6D
     pop edi
-    mov eax, [AHCI_IDENTIFY_BUFFER + ATA_ID_LBA48_SECTORS]
-    mov edx, [AHCI_IDENTIFY_BUFFER + ATA_ID_LBA48_SECTORS + 4]
-    mov ecx, eax
-    or ecx, edx
-    jnz ide_capacity
-    mov eax, [AHCI_IDENTIFY_BUFFER + ATA_ID_LBA28_SECTORS]
-ide_capacity:
-    mov [edi + DRV_SECTORS], eax
-    mov [edi + DRV_SECTORS + 4], edx
-    mov ebx, [edi + DRV_BDF]
-    clc
-    ret
+    jmp disk_ata_capacity
 ide_init_fail:
     mov ebx, [edi + DRV_BDF]
     stc

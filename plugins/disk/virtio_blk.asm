@@ -16,7 +16,7 @@ vblk_init:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, PCI_CAPABILITY_LIST
-    call disk_pci_read
+    call pci_read32
 init_cap:
     and eax, PCI_CAP_POINTER_MASK
     jz init_caps_done
@@ -24,7 +24,7 @@ init_cap:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     or eax, esi
-    call disk_pci_read
+    call pci_read32
     push eax                        ; the next pointer (bits 15:8)
     cmp al, PCI_CAP_ID_VENDOR
     jne init_cap_next
@@ -51,7 +51,7 @@ init_cap_notify:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     lea eax, [eax + esi + VIRTIO_CAP_NOTIFY_MULTIPLIER]
-    call disk_pci_read
+    call pci_read32
     mov [edi + VBLK_NOTIFY_MULT], eax
 init_cap_next:
     pop eax
@@ -123,7 +123,7 @@ cap_address:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     lea eax, [eax + esi + VIRTIO_CAP_BAR]
-    call disk_pci_read
+    call pci_read32
     movzx eax, al
     call disk_pci_bar
     jc cap_address_done
@@ -131,7 +131,7 @@ cap_address:
     mov eax, ebx
     shl eax, PCI_BDF_SHIFT
     lea eax, [eax + esi + VIRTIO_CAP_OFFSET]
-    call disk_pci_read
+    call pci_read32
     pop ecx
     add eax, ecx
     clc

@@ -41,6 +41,10 @@ def fragments(ctx):
                                constants={"PCI_SKIP_WITH_ACPI": int(skip)})]
 
 
+def config_fragments(ctx):
+    return [Fragment.from_file(HERE / "pci_config.asm", "text32")]
+
+
 def assign_fragments(ctx):
     return [Fragment.from_file(HERE / "pci_assign.asm", "text32")]
 
@@ -55,11 +59,18 @@ def qboot_build_started(ctx):
 @hookimpl
 def qboot_features():
     return [Feature(
+        name="pci_config",
+        description="PCI configuration space access (pci_read32, pci_write32: MMCONFIG or "
+                    "mechanism #1) for the features and loaders that require it",
+        fragments=config_fragments,
+        constants=(PCI_INC, HERE / "pci.inc"),
+    ), Feature(
         name="pci",
         description="PCI walk: bridge bus numbers, INTERRUPT_LINE from the board's PIRQs, "
                     "bridge SERR# forwarding; for guests without ACPI (off unless selected)",
         fragments=fragments,
         constants=(PCI_INC, HERE / "pci.inc"),
+        requires=("pci_config",),
         steps=(Step("fw_cfg", "pci_walk", order=90),),
         options={"skip_with_acpi": Option(bool, default=False,
                                           help="true: walk only when QEMU serves no ACPI "

@@ -2,11 +2,11 @@
 ; bus reachable from bus 0, bridges numbered depth-first, INTERRUPT_LINE from the board's
 ; PIRQ routing through the bridge swizzle, SERR# forwarding on bridges.  BARs and bridge
 ; windows are left to the guest (Linux assigns them, with or without ACPI).  Config space
-; goes through the board's MMCONFIG when it has one (one access per read or write), else
-; through mechanism #1 (two).  Per function: three reads, and one write when its interrupt
-; line or bridge control changes; a bridge adds two writes; an empty slot costs one read.
+; goes through pci_read32/pci_write32 (pci_config.asm): the board's MMCONFIG when it has
+; one (one access per read or write), else mechanism #1 (two).  Per function: three reads,
+; and one write when its interrupt line or bridge control changes; a bridge adds two
+; writes; an empty slot costs one read.
 
-.bss pci_ecam, 4        ; MMCONFIG base, 0 = mechanism #1
 .bss pci_irq_fn, 4      ; the board's PCI_HOST_IRQ routine
 .bss pci_last_bus, 4    ; highest bus number given out so far
 .bss pci_depth, 4       ; bridges between the bus being scanned and bus 0
@@ -37,8 +37,6 @@ pci_walk:
     test eax, eax
     jnz pci_walk_done
 pci_walk_go:
-    mov eax, [esi + PCI_HOST_ECAM]
-    mov [pci_ecam], eax
     mov eax, [esi + PCI_HOST_IRQ]
     mov [pci_irq_fn], eax
     xor eax, eax
@@ -236,52 +234,6 @@ bridge_scan:
     pop ebx
     dec dword ptr [pci_depth]
 bridge_skip:
-    ret
-
-; pci_read32: read a config-space dword (for other features too, after pci_walk ran).
-; In: EAX = bdf << 8 | register (dword aligned).  Out: EAX = the dword.  Clobbers: EDX.
-.global pci_read32
-pci_read32:
-    cmp dword ptr [pci_ecam], 0
-    je read_mechanism1
-    call pci_ecam_address
-    mov eax, [eax]
-    ret
-read_mechanism1:
-    or eax, PCI_CONFIG_ENABLE
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    mov dx, PCI_CONFIG_DATA
-    in eax, dx
-    ret
-
-; pci_write32: write a config-space dword (for other features too, after pci_walk ran).
-; In: EAX = bdf << 8 | register (dword aligned), ECX = the dword.  Clobbers: EAX, EDX.
-.global pci_write32
-pci_write32:
-    cmp dword ptr [pci_ecam], 0
-    je write_mechanism1
-    call pci_ecam_address
-    mov [eax], ecx
-    ret
-write_mechanism1:
-    or eax, PCI_CONFIG_ENABLE
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    mov eax, ecx
-    mov dx, PCI_CONFIG_DATA
-    out dx, eax
-    ret
-
-; pci_ecam_address: In: EAX = bdf << 8 | register.  Out: EAX = its MMCONFIG address.
-; Clobbers: EDX.
-pci_ecam_address:
-    mov edx, eax
-    and eax, PCI_ADDRESS_REGISTER_MASK
-    and edx, PCI_ADDRESS_BDF_MASK
-    shl edx, PCI_ECAM_BDF_SHIFT - PCI_BDF_SHIFT
-    add eax, edx
-    add eax, [pci_ecam]
     ret
 
 pci_name_table_loader:

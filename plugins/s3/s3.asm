@@ -120,14 +120,16 @@ s3_real_vector:
     shr eax, S3_REAL_SEGMENT_SHIFT
     mov [s3_far_ptr], cx
     mov [s3_far_ptr + 2], ax
-    ; DX:SI = the far pointer's real-mode address, for s3_pm16
+    ; DX:SI = the far pointer's real-mode address, for s3_real
     mov edx, s3_far_ptr
     mov esi, edx
     and esi, S3_REAL_OFFSET_MASK
     shr edx, S3_REAL_SEGMENT_SHIFT
-    ; jmp SEL_CODE16:s3_pm16 (EA ptr16:32)
+    ; real mode through pm16_real (firmware/pm16_real.asm), which continues at SP
+    mov esp, s3_real - FSEG_BASE
+    ; jmp SEL_CODE16:(pm16_real - FSEG_BASE) (EA ptr16:32)
     .byte 0xEA
-    .long s3_pm16 - FSEG_BASE
+    .long pm16_real - FSEG_BASE
     .word SEL_CODE16
 s3_no_facs:
     mov esi, s3_msg_no_facs

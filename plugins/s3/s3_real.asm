@@ -1,4 +1,5 @@
-; s3_real: the real-mode end of s3_pm16: the other segment registers 0, then the jump to
+; s3_real: the real-mode end of s3_resume, entered from pm16_real (firmware/
+; pm16_real.asm) with interrupts off: the segment registers 0, then the jump to
 ; the waking vector.  In: real mode; DX:SI = real-mode address of the vector's far pointer
 ; (offset, segment).  Uses no stack.  Does not return.
 .global s3_real

@@ -209,23 +209,9 @@ class BiosMachine(Machine):
              **regs: int) -> RealResult:
         """Run ``int vector`` from real mode with the given registers; return what the
         handler left (regs['eflags'] holds the FLAGS the caller gets back)."""
-        uc = self.uc
         self.write(self.CALLER, bytes([INT_OPCODE, vector, 0xF4]))  # int n; hlt
-        start = len(self.accesses)
-        self.real_mode(ds=ds, es=es, ss=ss, fs=fs, gs=gs)
-        try:
-            for name, value in regs.items():
-                uc.reg_write(GPRS[name], value & 0xFFFFFFFF)
-            uc.reg_write(X.UC_X86_REG_ESP, sp)
-            uc.reg_write(X.UC_X86_REG_EFLAGS, eflags)
-            self._run(self.CALLER, self.CALLER + 2, max_insns, f"int {vector:#x}")
-            result = self._result(start)
-            here = result.segs["cs"] * 16 + (result.regs["eip"] & 0xFFFF)
-            if here != self.CALLER + 2:
-                raise RuntimeError(f"int {vector:#x} did not return (stopped at {here:#x})")
-            return result
-        finally:
-            self.protected_mode()
+        return self._run_caller(2, f"int {vector:#x}", dict(ds=ds, es=es, ss=ss, fs=fs, gs=gs),
+                                sp, eflags, max_insns, regs)
 
     def near_call16(self, address: int | str, *, ds: int = 0, es: int = 0, ss: int = 0,
                     fs: int = 0, gs: int = 0, sp: int = STACK_TOP, eflags: int = 0x2,
@@ -233,7 +219,6 @@ class BiosMachine(Machine):
         """Near-call a 16-bit routine in the F-segment (CS = F000h) from real mode with the
         given registers: ``call far F000:stub; hlt`` at 0000:0500, and ``call rel16; retf``
         as the stub, in the last unused bytes of the fseg region."""
-        uc = self.uc
         address = address if isinstance(address, int) else self.sym(address)
         stub = self.NEAR_STUB
         code = bytes([0xE8]) + struct.pack("<h", address - (stub + 3)) + b"\xCB"
@@ -242,18 +227,28 @@ class BiosMachine(Machine):
         self.write(stub, code)
         self.write(self.CALLER, bytes([0x9A]) + struct.pack("<HH", stub - 0xF0000, 0xF000)
                    + b"\xF4")
+        segs = dict(ds=ds, es=es, ss=ss, fs=fs, gs=gs)
+        return self._run_caller(5, f"call {address:#x}", segs, sp, eflags, max_insns, regs)
+
+    def _run_caller(self, length: int, what: str, segs: dict[str, int], sp: int, eflags: int,
+                    max_insns: int, regs: dict[str, int]) -> RealResult:
+        """Run the ``length`` bytes of caller code written at CALLER (ending before its
+        ``hlt``) in real mode with the segment registers ``segs``, SP, FLAGS and ``regs``;
+        what it left, or RuntimeError when it stopped anywhere else.  Back in protected
+        mode after."""
+        uc = self.uc
         start = len(self.accesses)
-        self.real_mode(ds=ds, es=es, ss=ss, fs=fs, gs=gs)
+        self.real_mode(**segs)
         try:
             for name, value in regs.items():
                 uc.reg_write(GPRS[name], value & 0xFFFFFFFF)
             uc.reg_write(X.UC_X86_REG_ESP, sp)
             uc.reg_write(X.UC_X86_REG_EFLAGS, eflags)
-            self._run(self.CALLER, self.CALLER + 5, max_insns, f"call {address:#x}")
+            self._run(self.CALLER, self.CALLER + length, max_insns, what)
             result = self._result(start)
             here = result.segs["cs"] * 16 + (result.regs["eip"] & 0xFFFF)
-            if here != self.CALLER + 5:
-                raise RuntimeError(f"call {address:#x} did not return (stopped at {here:#x})")
+            if here != self.CALLER + length:
+                raise RuntimeError(f"{what} did not return (stopped at {here:#x})")
             return result
         finally:
             self.protected_mode()

@@ -3,24 +3,15 @@ and with the real Debian kernel (bzImage through the 32- and 64-bit entries, vml
 PVH); and the message for a kernel the ROM has no loader for."""
 
 import re
-import subprocess
-import sys
 
 import pytest
 
 from qbootcore.plugins import registry
-from tests.qemu import boot
+from tests.qemu import boot, build
 from tests.stubs import EXIT_MULTIBOOT, EXIT_PVH, multiboot_kernel, pvh_kernel
 
 BOARDS = [b for b in ("q35", "pc") if b in registry().boards]
 TIMEOUT = 60
-
-
-def build(out, *args):
-    r = subprocess.run([sys.executable, "-m", "qbootcore.cli", "build", *args, "-o", str(out)],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return out
 
 
 @pytest.fixture(scope="module", params=BOARDS)

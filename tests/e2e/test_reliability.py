@@ -4,26 +4,18 @@ of hanging; iPXE's ipxe.lkrn (code32_start 0) runs its real-mode setup when the 
 bios16; and the F-segment is read-only to a real guest on pc and q35."""
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from qbootcore import stubkernel
-from tests.qemu import QEMU, boot
+from tests.qemu import QEMU, boot, build
 from tests.stubs import LIB, LOAD, assemble
 
 pytestmark = pytest.mark.e2e
 IPXE = Path("/usr/lib/ipxe/ipxe.lkrn")
 TIMEOUT = 60
-
-
-def build(out, *args):
-    r = subprocess.run([sys.executable, "-m", "qbootcore.cli", "build", *args, "-o", str(out)],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return out
 
 
 @pytest.fixture(scope="module")

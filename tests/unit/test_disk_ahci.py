@@ -6,27 +6,17 @@ import struct
 
 import pytest
 
-from qbootcore.testing import FwCfg, Machine, Panic, PciFunction, PciHost
+from qbootcore.testing import Panic, PciFunction
 from qbootcore.testing.ahci import READ_DMA_EXT, WRITE_DMA_EXT, Ahci
-from tests.unit.test_disk_virtio import ECAM, HOST_DESC, SECTORS, image, linked  # noqa: F401
+from tests.unit.test_disk_virtio import SECTORS, disk_machine, image, linked  # noqa: F401
 
 BLOCK = 0x10000              # 1 KiB aligned
 
 
 def machine(linked, ahci):  # noqa: F811
-    host = PciHost(ecam_base=ECAM)
-    host.add(0, 0, PciFunction(0x8086, 0x29C0))
-    host.add(0x1F, 0, PciFunction(0x8086, 0x2918, class_code=0x060100))
-    host.add(0x1F, 2, ahci)
-    fw = FwCfg()
-    fw.add_file("etc/e820", struct.pack("<QQI", 0, 64 << 20, 1))
-    m = Machine(linked, fw, devices=(host, ahci))
-    ahci.attach(m)
-    m.write(HOST_DESC, struct.pack("<II", ECAM, 0))
-    m.write(m.sym("board_pci_host"), struct.pack("<I", HOST_DESC))
-    for step in ("fw_cfg_init", "e820_init", "alloc_init", "core_reserve", "bios16_install"):
-        m.call(step)
-    return m
+    return disk_machine(linked, [(0, 0, PciFunction(0x8086, 0x29C0)),
+                                 (0x1F, 0, PciFunction(0x8086, 0x2918, class_code=0x060100)),
+                                 (0x1F, 2, ahci)])
 
 
 def init(m):

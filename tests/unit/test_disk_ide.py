@@ -7,9 +7,9 @@ import struct
 import pytest
 
 from qbootcore.build import Selection, build
-from qbootcore.testing import FwCfg, Machine, Panic, PciFunction, PciHost
+from qbootcore.testing import Panic, PciFunction
 from qbootcore.testing.ide import READ_DMA_EXT, WRITE_DMA_EXT, Ide
-from tests.unit.test_disk_virtio import HOST_DESC, SECTORS, image
+from tests.unit.test_disk_virtio import SECTORS, disk_machine, image
 
 BLOCK = 0x10000
 
@@ -22,19 +22,10 @@ def linked():
 
 
 def machine(linked, ide):
-    host = PciHost()
-    host.add(0, 0, PciFunction(0x8086, 0x1237))
-    host.add(1, 0, PciFunction(0x8086, 0x7000, class_code=0x060100))
-    host.add(1, 1, ide)
-    fw = FwCfg()
-    fw.add_file("etc/e820", struct.pack("<QQI", 0, 64 << 20, 1))
-    m = Machine(linked, fw, devices=(host, ide))
-    ide.attach(m)
-    m.write(HOST_DESC, struct.pack("<II", 0, 0))              # no MMCONFIG: mechanism #1
-    m.write(m.sym("board_pci_host"), struct.pack("<I", HOST_DESC))
-    for step in ("fw_cfg_init", "e820_init", "alloc_init", "core_reserve", "bios16_install"):
-        m.call(step)
-    return m
+    return disk_machine(linked, [(0, 0, PciFunction(0x8086, 0x1237)),
+                                 (1, 0, PciFunction(0x8086, 0x7000, class_code=0x060100)),
+                                 (1, 1, ide)],
+                        ecam=0)                               # no MMCONFIG: mechanism #1
 
 
 def init(m):

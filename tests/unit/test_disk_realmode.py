@@ -6,10 +6,10 @@ import struct
 
 import pytest
 
-from qbootcore.testing import FwCfg, Panic, PciFunction, PciHost
+from qbootcore.testing import Panic, PciFunction
 from qbootcore.testing.realmode import BiosMachine
 from qbootcore.testing.virtio_blk import VirtioBlk
-from tests.unit.test_disk_virtio import ECAM, HOST_DESC, image, linked  # noqa: F401
+from tests.unit.test_disk_virtio import disk_machine, image, linked  # noqa: F401
 
 
 @pytest.fixture
@@ -18,17 +18,8 @@ def booted(linked):  # noqa: F811
     disk = image()
     disk[0] = 0xF4                                    # the boot sector starts with HLT
     blk = VirtioBlk(disk)
-    host = PciHost(ecam_base=ECAM)
-    host.add(0, 0, PciFunction(0x8086, 0x29C0))
-    host.add(3, 0, blk)
-    fw = FwCfg()
-    fw.add_file("etc/e820", struct.pack("<QQI", 0, 64 << 20, 1))
-    m = BiosMachine(linked, fw, devices=(host, blk))
-    blk.attach(m)
-    m.write(HOST_DESC, struct.pack("<II", ECAM, 0))
-    m.write(m.sym("board_pci_host"), struct.pack("<I", HOST_DESC))
-    for step in ("fw_cfg_init", "e820_init", "alloc_init", "core_reserve", "bios16_install"):
-        m.call(step)
+    m = disk_machine(linked, [(0, 0, PciFunction(0x8086, 0x29C0)), (3, 0, blk)],
+                     cls=BiosMachine)
     enter = m.sym("bios16_enter_real_mode")
     assert m.call("disk_boot", stop_at=(enter,)).entered == enter
     return m, blk

@@ -32,25 +32,36 @@ def linked():
     return build(Selection(board="q35", loaders=["linux", "disk"])).linked
 
 
-def machine(linked, *blks, slots=(3, 4), extra=(), bootorder=None):
-    host = PciHost(ecam_base=ECAM)
-    host.add(0, 0, PciFunction(0x8086, 0x29C0))
-    for slot, blk in zip(slots, blks):
-        host.add(slot, 0, blk)
-    for slot, fn in extra:
-        host.add(slot, 0, fn)
+def disk_machine(linked, functions, ecam=ECAM, bootorder=None, cls=Machine):
+    """A machine as the disk loader finds it (for the driver tests of every controller):
+    64 MiB of RAM, a PCI host with ``functions`` ((device, function, PciFunction), the host
+    bridge first) behind MMCONFIG at ``ecam`` (0: mechanism #1 only), described to the
+    firmware as a board's chipset step does (board_pci_host), the simulated controllers
+    among them (those with ``attach``) attached, and the core's boot-time steps and
+    bios16_install run.  ``cls``: Machine, or BiosMachine for calls from real mode."""
+    host = PciHost(ecam_base=ecam or None)
+    for dev, fn, function in functions:
+        host.add(dev, fn, function)
+    controllers = [f for _, _, f in functions if hasattr(f, "attach")]
     fw = FwCfg()
     fw.add_file("etc/e820", struct.pack("<QQI", 0, 64 << 20, 1))
     if bootorder is not None:
         fw.add_file("bootorder", bootorder)
-    m = Machine(linked, fw, devices=(host, *blks))
-    for blk in blks:
-        blk.attach(m)
-    m.write(HOST_DESC, struct.pack("<II", ECAM, 0))
+    m = cls(linked, fw, devices=(host, *controllers))
+    for controller in controllers:
+        controller.attach(m)
+    m.write(HOST_DESC, struct.pack("<II", ecam, 0))
     m.write(m.sym("board_pci_host"), struct.pack("<I", HOST_DESC))
     for step in ("fw_cfg_init", "e820_init", "alloc_init", "core_reserve", "bios16_install"):
         m.call(step)
     return m
+
+
+def machine(linked, *blks, slots=(3, 4), extra=(), bootorder=None):
+    return disk_machine(linked, [(0, 0, PciFunction(0x8086, 0x29C0)),
+                                 *((slot, 0, blk) for slot, blk in zip(slots, blks)),
+                                 *((slot, 0, fn) for slot, fn in extra)],
+                        bootorder=bootorder)
 
 
 def init(m, blk, slot=3):
