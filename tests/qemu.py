@@ -85,8 +85,8 @@ def _read(path: Path) -> str:
 
 
 def _wait(proc, timeout, stop_on, debugcon: Path):
-    """proc's exit status; TimeoutExpired at the timeout or once `stop_on` is on the debug
-    console."""
+    """proc's exit status; TimeoutExpired at the timeout or once the debug console has a
+    whole line (ended by a newline) holding `stop_on`."""
     if stop_on is None:
         return proc.wait(timeout=timeout)
     deadline = time.monotonic() + timeout
@@ -94,7 +94,9 @@ def _wait(proc, timeout, stop_on, debugcon: Path):
         try:
             return proc.wait(timeout=0.2)
         except subprocess.TimeoutExpired:
-            if stop_on in _read(debugcon):
+            text = _read(debugcon)
+            at = text.find(stop_on)
+            if at >= 0 and "\n" in text[at + len(stop_on) - 1:]:
                 break
     raise subprocess.TimeoutExpired(proc.args, timeout)
 
@@ -103,7 +105,8 @@ def boot(bios, kernel=None, initrd=None, append='console=ttyS0', machine='q35', 
          memory='512M', extra=(), timeout=120, stop_on=None, serial_input=None) -> BootResult:
     """Boot QEMU under TCG with firmware `bios`; see the module docstring.  `stop_on`: a
     string whose appearance on the debug console ends the run (e.g. a panic, after which
-    the firmware halts for good); the result is then as for a timeout.  `serial_input`:
+    the firmware halts for good), once its line is complete; the result is then as for a
+    timeout.  `serial_input`:
     bytes typed on COM1 (QEMU hands them over as the guest reads them)."""
     with tempfile.TemporaryDirectory(prefix='qboot-fw-qemu-') as tmp:
         tmp = Path(tmp)

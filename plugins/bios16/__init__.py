@@ -17,6 +17,23 @@ HERE = Path(__file__).parent
 
 
 def fragments(ctx):
+    return [*_fragments(), *_last_bus(ctx)]
+
+
+def _last_bus(ctx):
+    """With the PCI walk in the ROM, the PCI BIOS reports the last bus it numbered."""
+    if "pci" not in ctx.plugins:
+        return []
+    return [Fragment.from_file(HERE / "last_bus.asm", "text32", name="bios16_last_bus")]
+
+
+def steps(ctx):
+    return (Step("late", "bios16_install", order=50),
+            *((Step("late", "bios16_last_bus", order=51),) if "pci" in ctx.plugins else ()),
+            Step("handoff", "bios16_e820_sync", order=90))
+
+
+def _fragments():
     return [
         Fragment.from_file(HERE / "install.asm", "text32", name="bios16_install"),
         Fragment.from_file(HERE / "services.asm", "fseg", bits=16, name="bios16_services"),
@@ -51,6 +68,5 @@ def qboot_features():
         fragments=fragments,
         constants=(HERE / "bios16.inc",),
         requires=("pm16_real",),
-        steps=(Step("late", "bios16_install", order=50),
-               Step("handoff", "bios16_e820_sync", order=90)),
+        steps=steps,
     )]

@@ -33,7 +33,8 @@ bios32_bad_function:
 
 ; pcibios_entry (far call): PCI BIOS functions, AH = PCIBIOS_FUNCTION_ID, AL = function.
 ;  AL = 01h (installation check): Out: EDX = "PCI ", AH = 0, AL = hardware mechanism
-;       (#1), BX = interface version 2.10, CL = last bus (0), CF clear.  EDI unchanged.
+;       (#1), BX = interface version 2.10, CL = last bus (the highest the PCI walk
+;       numbered, 0 without the walk: bios16_last_bus.asm), CF clear.  EDI unchanged.
 ;  AL = 08h/09h/0Ah (read configuration byte/word/dword): In: BH = bus, BL = device <<
 ;       3 | function, DI = register.  Out: CL/CX/ECX = the value.
 ;  AL = 0Bh/0Ch/0Dh (write configuration byte/word/dword): In: as for reads, CL/CX/ECX =
@@ -125,7 +126,12 @@ pci_present:
     mov edx, PCIBIOS_SIGNATURE
     mov eax, PCIBIOS_HW_MECHANISM_1
     mov ebx, PCIBIOS_VERSION
-    mov ecx, PCIBIOS_LAST_BUS
+    ; mov ecx, imm32 (B9h + imm32: the 4 bytes at pcibios_last_bus are its immediate,
+    ; patched while the F-segment is still writable)
+    .byte 0xB9
+.global pcibios_last_bus
+pcibios_last_bus:
+    .long PCIBIOS_LAST_BUS
     clc
     retf
 pci_bad_register:

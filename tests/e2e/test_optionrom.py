@@ -159,9 +159,15 @@ def tftp(guest, tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("machine, nic, how", [("pc", "e1000", ("-boot", "n")),
-                                               ("q35", "virtio-net-pci", ",bootindex=1")])
-def test_network_boot_through_the_nic_rom(machine, nic, how, tftp, tmp_path):
+BRIDGE = ("-device", "pci-bridge,id=b1,chassis_nr=1")
+
+
+@pytest.mark.parametrize("machine, nic, how, extra", [
+    ("pc", "e1000", ("-boot", "n"), ()),
+    ("q35", "virtio-net-pci", ",bootindex=1", ()),
+    # behind a bridge: iPXE scans the buses up to the PCI BIOS's last bus (INT 1Ah B101h)
+    ("pc", "e1000,bus=b1,addr=1", ",bootindex=1", BRIDGE)])
+def test_network_boot_through_the_nic_rom(machine, nic, how, extra, tftp, tmp_path):
     """Without -kernel, with -boot n or the NIC first in the bootindex order: the NIC's iPXE
     ROM (QEMU's, ipxe-qemu) gets DHCP from user-net, runs the script from TFTP and boots the
     test kernel."""
@@ -169,7 +175,7 @@ def test_network_boot_through_the_nic_rom(machine, nic, how, tftp, tmp_path):
                 "--loader", "netboot")
     device = f"{nic},netdev=n0" + (how if isinstance(how, str) else "")
     r = boot(rom, machine=machine, kernel=None, timeout=TIMEOUT, extra=(
-        *(how if isinstance(how, tuple) else ()),
+        *extra, *(how if isinstance(how, tuple) else ()),
         "-netdev", f"user,id=n0,tftp={tftp},bootfile=boot.ipxe", "-device", device))
     assert r.done, r.describe()
     assert "tftp://10.0.2.2/boot.ipxe... ok" in r.serial

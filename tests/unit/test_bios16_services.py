@@ -6,7 +6,11 @@ import struct
 
 import pytest
 
-from tests.unit.test_bios16 import machine, pci, rom, rm_block  # noqa: F401 (fixtures)
+from qbootcore.build import Selection, build
+from qbootcore.layout import REGIONS
+from qbootcore.testing import FwCfg
+from tests.unit.test_bios16 import (FSEG, QEMU_MAP, BiosMachine, e820_file,  # noqa: F401
+                                    machine, pci, rom, rm_block)
 from tests.unit.test_bios16_calls import Port92
 
 MiB = 1 << 20
@@ -326,3 +330,20 @@ def test_stack_fault_and_general_protection_share_irq_vectors(machine, vector, i
     with pytest.raises(RuntimeError, match="did not return"):
         m.int_(vector)                                          # not in service: the fault
     assert f"real-mode INT {vector:02X}h at 0000:0502: a CPU exception" in m.debugcon.decode()
+
+
+def test_pci_bios_reports_the_last_bus_the_walk_numbered():
+    """With the PCI walk in the ROM, INT 1Ah B101h answers CL = the last bus it numbered
+    (iPXE scans buses 0..CL: a NIC behind a bridge needs it); without it, 0 (above)."""
+    rom = build(Selection(board="q35", loaders=["linux"], plugins=["bios16", "pci"]))
+    fw = FwCfg()
+    fw.add_file("etc/e820", e820_file(QEMU_MAP))
+    m = BiosMachine(rom.linked, fw)
+    m.write(FSEG, bytes(0x10000))
+    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), rom.rom[REGIONS["fseg"].start:])
+    for step in ("fw_cfg_init", "e820_init", "alloc_init", "core_reserve", "bios16_install"):
+        m.call(step)
+    m.write(m.sym("pci_last_bus"), struct.pack("<I", 3))     # as pci_walk leaves it
+    m.call("bios16_last_bus")
+    r = m.int_(0x1A, eax=0xB101)
+    assert not r.cf and ah(r) == 0 and r.regs["ecx"] & 0xFF == 3
