@@ -63,7 +63,7 @@ def qboot_features():
         fragments=fragments,
         constants=(PCI_INC, HERE / "optionrom.inc"),
         steps=(Step("late", "optionrom_run", order=60),),
-        requires=("bios16",),
+        requires=("bios16", "pci_config"),
     )]
 
 

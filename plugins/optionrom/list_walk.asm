@@ -3,9 +3,9 @@
 ; devices behind bridges (PCIe root ports, PCI bridges) run too.
 
 ; optionrom_pci_list: every type-0 function of pci_functions into optionrom_functions
-; (bdf | display << 16), counted in optionrom_function_count.  2 device accesses per
-; type-0 function (its class).  When the walk did not run (pci.skip_with_acpi and QEMU
-; has ACPI), bus 0 probed instead (optionrom_pci_list_bus0).
+; (bdf | display << 16), counted in optionrom_function_count.  One config read per
+; type-0 function (its class, optionrom_list_add).  When the walk did not run
+; (pci.skip_with_acpi and QEMU has ACPI), bus 0 probed instead (optionrom_pci_list_bus0).
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global optionrom_pci_list
 optionrom_pci_list:
@@ -21,22 +21,9 @@ walk_loop:
     test byte ptr [pci_functions + eax + PCI_FUNC_HEADER], PCI_HEADER_TYPE_MASK
     jnz walk_next                 ; bridges keep their ROM BAR elsewhere: not ours
     movzx ebx, word ptr [pci_functions + eax + PCI_FUNC_BDF]
-    mov esi, ebx
-    shl esi, PCI_BDF_SHIFT
-    or esi, PCI_CLASS_DWORD
-    call optionrom_cfg_read
-    shr eax, PCI_BASE_CLASS_SHIFT
-    cmp eax, PCI_CLASS_DISPLAY
-    sete al
-    movzx eax, al
-    shl eax, OPROM_FUNCTION_DISPLAY_SHIFT
-    or eax, ebx
-    stosd
+    call optionrom_list_add
 walk_next:
     inc ecx
     jmp walk_loop
 walk_done:
-    sub edi, optionrom_functions
-    shr edi, 2
-    mov [optionrom_function_count], edi
-    ret
+    jmp optionrom_list_done

@@ -114,7 +114,9 @@ rom_unmap:
     or esi, PCI_COMMAND
     call optionrom_cfg_read
     or eax, PCI_COMMAND_IO | PCI_COMMAND_MEMORY
-    call optionrom_cfg_write16
+    mov ecx, eax
+    mov eax, esi
+    call pci_write16
 rom_run:
     mov eax, ebx
     pop ebx                       ; EBX = display controller
@@ -203,7 +205,7 @@ fwrom_skip:
     pop eax
     ret
 
-; optionrom_find_function: the first bus-0 function with these IDs (two accesses per
+; optionrom_find_function: the first bus-0 function with these IDs (one config read per
 ; function probed).  In: EDX = device << 16 | vendor.  Out: EAX = its bdf, OPROM_NO_BDF when none.  Clobbers: ECX, EDX, ESI.
 optionrom_find_function:
     xor ecx, ecx
@@ -397,39 +399,13 @@ kl_none:
 kl_done:
     ret
 
-; Configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2), two accesses each.
-; In: ESI = bdf << 8 | register (dword aligned), EAX = the value to write.
-; Out (read): EAX.  Clobbers: EDX (and EAX for writes).
-.global optionrom_cfg_read, optionrom_cfg_write, optionrom_cfg_write16
+; optionrom_cfg_read: pci_read32 (feature pci_config: MMCONFIG, else mechanism #1) with the
+; address in ESI, which stays for a following access to the same register.
+; In: ESI = bdf << 8 | register (dword aligned).  Out: EAX.  Clobbers: EDX.
+.global optionrom_cfg_read
 optionrom_cfg_read:
     mov eax, esi
-    or eax, PCI_CONFIG_ENABLE
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    mov dx, PCI_CONFIG_DATA
-    in eax, dx
-    ret
-optionrom_cfg_write:
-    push eax
-    mov eax, esi
-    or eax, PCI_CONFIG_ENABLE
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    pop eax
-    mov dx, PCI_CONFIG_DATA
-    out dx, eax
-    ret
-; the low word of the dword only (the command register, not the status bits above it)
-optionrom_cfg_write16:
-    push eax
-    mov eax, esi
-    or eax, PCI_CONFIG_ENABLE
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    pop eax
-    mov dx, PCI_CONFIG_DATA
-    out dx, ax
-    ret
+    jmp pci_read32
 
 optionrom_vgaroms:
     .asciz "vgaroms/"

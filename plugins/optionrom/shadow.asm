@@ -4,16 +4,13 @@
 
 .bss optionrom_pam0, 4
 
-; optionrom_shadow_find: which chipset is this?  Two device accesses.
-; Out: EAX = the host bridge's PAM0 register (i440fx or Q35 MCH), 0 for another chipset.
-; Clobbers: EDX.
+; optionrom_shadow_find: which chipset is this?  One config read (pci_read32 of 00:00.0's
+; IDs).  Out: EAX = the host bridge's PAM0 register (i440fx or Q35 MCH), 0 for another
+; chipset.  Clobbers: EDX.
 .global optionrom_shadow_find
 optionrom_shadow_find:
-    mov eax, PCI_CONFIG_ENABLE
-    mov dx, PCI_CONFIG_ADDRESS
-    out dx, eax
-    mov dx, PCI_CONFIG_DATA
-    in eax, dx
+    xor eax, eax
+    call pci_read32
     cmp eax, OPROM_I440FX_ID
     je shadow_i440fx
     cmp eax, OPROM_Q35_ID

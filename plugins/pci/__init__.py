@@ -60,8 +60,8 @@ def qboot_build_started(ctx):
 def qboot_features():
     return [Feature(
         name="pci_config",
-        description="PCI configuration space access (pci_read32, pci_write32: MMCONFIG or "
-                    "mechanism #1) for the features and loaders that require it",
+        description="PCI configuration space access (pci_read32, pci_write32, pci_write16: "
+                    "MMCONFIG or mechanism #1) for the features and loaders that require it",
         fragments=config_fragments,
         constants=(PCI_INC, HERE / "pci.inc"),
     ), Feature(

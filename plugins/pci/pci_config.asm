@@ -29,11 +29,31 @@ pci_write32:
     mov [eax], ecx
     ret
 write_mechanism1:
+    call mechanism1_select
+    out dx, eax
+    ret
+
+; pci_write16: write the low word of a config-space dword only (the command register without
+; touching the status register above it).  Same access counts as pci_write32.
+; In: EAX = bdf << 8 | register (dword aligned), CX = the word.  Clobbers: EAX, EDX.
+.global pci_write16
+pci_write16:
+    call pci_config_address
+    jc write16_mechanism1
+    mov [eax], cx
+    ret
+write16_mechanism1:
+    call mechanism1_select
+    out dx, ax
+    ret
+
+; mechanism1_select: In: EAX = a mechanism #1 CONFIG_ADDRESS, ECX = the value to write.
+; Out: CONFIG_ADDRESS written, DX = PCI_CONFIG_DATA, EAX = ECX.
+mechanism1_select:
     mov dx, PCI_CONFIG_ADDRESS
     out dx, eax
     mov eax, ecx
     mov dx, PCI_CONFIG_DATA
-    out dx, eax
     ret
 
 ; pci_config_address: In: EAX = bdf << 8 | register.  Out: CF clear, EAX = its MMCONFIG

@@ -27,7 +27,7 @@ NOT_ASSIGNED = re.compile(r"^.*(failed to assign|can't assign|no space for|"
 # default VGA's and NIC's ROMs make most of them: "Option ROMs"; s3 adds 2, the CMOS
 # shutdown status; the recipe's real-mode Linux entry starts the BIOS timer, 8259s and
 # 8254, unless an option ROM call already did); microvm has no PCI
-ACCESS_BUDGET = {'q35': 1694, 'pc': 1851, 'microvm': 39}
+ACCESS_BUDGET = {'q35': 1683, 'pc': 1851, 'microvm': 39}
 
 
 @pytest.fixture(scope='module')

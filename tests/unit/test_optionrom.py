@@ -92,24 +92,38 @@ def pc_rom():
     return build(Selection(board="pc", loaders=["linux"], plugins=["optionrom"]))
 
 
-def boot_to_late(rom, host, fw=None, window=True):
-    """A pc boot up to bios16_install (the step before optionrom_run), with the emulator's
-    F-segment holding only what the board's shadowing puts there."""
-    fw = fw or FwCfg()
-    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
-    m = BiosMachine(rom.linked, fw, devices=(host,))
-    if window:
-        m.uc.mem_map(WINDOW, 1 << 20)
-    for fn in host.functions.values():
+def attach_roms(m, bus):
+    """Give every RomFunction on the bus and behind its bridges the machine its ROM BAR
+    maps into."""
+    for fn in bus.functions.values():
         if isinstance(fn, RomFunction):
             fn.machine = m
+        elif fn.is_bridge:
+            attach_roms(m, fn.secondary)
+
+
+def boot_to(rom, host, fw, devices, steps, window):
+    """A pc boot through `steps` (ending with bios16_install, the step before optionrom_run),
+    with the emulator's F-segment holding only what the board's shadowing puts there and
+    `window` bytes of ROM BAR space mapped at WINDOW."""
+    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
+    m = BiosMachine(rom.linked, fw, devices=devices)
+    if window:
+        m.uc.mem_map(WINDOW, window)
+    attach_roms(m, host)
     m.write(FSEG, bytes(0x10000))
     m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), rom.rom[REGIONS["fseg"].start:])
-    for step in ("pc_init", "fw_cfg_init", "e820_init", "alloc_init", "core_reserve",
-                 "bios16_install"):
+    for step in steps:
         m.call(step)
     m.protected_mode()      # the firmware's GDT, which the far call's mode switches use
     return m
+
+
+def boot_to_late(rom, host, fw=None, window=True):
+    """optionrom's own ROM BAR window (1 MiB of it mapped unless window is False)."""
+    return boot_to(rom, host, fw or FwCfg(), (host,),
+                   ("pc_init", "fw_cfg_init", "e820_init", "alloc_init", "core_reserve",
+                    "bios16_install"), 1 << 20 if window else 0)
 
 
 def pc_host(*functions):
@@ -298,23 +312,19 @@ def net_rom():
     return build(Selection(board="pc", loaders=["linux", "netboot"]))
 
 
-def net_machine(rom, first, *functions, bootorder=None):
-    host = pc_host(*functions)
+def net_machine(rom, first, *functions, bootorder=None, host=None):
+    """A pc boot with the pci walk and pci_assign, optionrom_run run: the QEMU -boot choice
+    `first` in CMOS, fw_cfg's bootorder file when given; `host` instead of
+    pc_host(*functions) for a topology of its own."""
+    if host is None:
+        host = pc_host(*functions)
     fw = FwCfg()
     if bootorder is not None:
         fw.add_file("bootorder", bootorder.encode() + b"\0")
-    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
-    m = BiosMachine(rom.linked, fw, devices=(Cmos(first), host))
-    m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)    # where pci_assign puts ROM BARs
-    for fn in host.functions.values():
-        if isinstance(fn, RomFunction):
-            fn.machine = m
-    m.write(FSEG, bytes(0x10000))
-    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), rom.rom[REGIONS["fseg"].start:])
-    for step in ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
-                 "core_reserve", "pci_assign", "bios16_install"):
-        m.call(step)
-    m.protected_mode()
+    m = boot_to(rom, host, fw, (Cmos(first), host),
+                ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
+                 "core_reserve", "pci_assign", "bios16_install"),
+                0xFEC00000 - WINDOW)               # where pci_assign puts ROM BARs
     m.call("optionrom_run")
     return m
 
@@ -386,20 +396,8 @@ def test_a_nic_behind_a_bridge_with_the_pci_walk(net_rom):
     """With the pci walk in the build (netboot requires pci_assign, which requires it), the
     ROMs of devices behind bridges run too (a NIC behind a PCIe root port on q35)."""
     host = pc_host()
-    secondary = host.add_bridge(5)
-    nic = secondary.add(0, 0, nic_with_bev())
-    fw = FwCfg()
-    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
-    m = BiosMachine(net_rom.linked, fw, devices=(Cmos(2), host))
-    m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)
-    nic.machine = m
-    m.write(FSEG, bytes(0x10000))
-    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), net_rom.rom[REGIONS["fseg"].start:])
-    for step in ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
-                 "core_reserve", "pci_assign", "bios16_install"):
-        m.call(step)
-    m.protected_mode()
-    m.call("optionrom_run")
+    host.add_bridge(5).add(0, 0, nic_with_bev())
+    m = net_machine(net_rom, 2, host=host)
     assert m.debugcon == b""
     bdf = 1 << 8                                   # bus 1, device 0: the walk numbered it
     assert u16(m, 0xC0000 + AX_SLOT) == bdf
@@ -411,21 +409,9 @@ def test_netboot_follows_the_bootorder_path_through_a_bridge(net_rom):
     """bootindex on a NIC behind a bridge: "/pci@i0cf8/pci-bridge@5/ethernet@0/...": the
     bridge's secondary bus (numbered by the walk) leads to the NIC's BEV."""
     host = pc_host()
-    secondary = host.add_bridge(5)
-    nic = secondary.add(0, 0, nic_with_bev(MARK_BEV))
-    fw = FwCfg()
-    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
-    fw.add_file("bootorder", b"/pci@i0cf8/pci-bridge@5/ethernet@0/ethernet-phy@0\n\0")
-    m = BiosMachine(net_rom.linked, fw, devices=(Cmos(2), host))
-    m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)
-    nic.machine = m
-    m.write(FSEG, bytes(0x10000))
-    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), net_rom.rom[REGIONS["fseg"].start:])
-    for step in ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
-                 "core_reserve", "pci_assign", "bios16_install"):
-        m.call(step)
-    m.protected_mode()
-    m.call("optionrom_run")
+    host.add_bridge(5).add(0, 0, nic_with_bev(MARK_BEV))
+    m = net_machine(net_rom, 2, host=host,
+                    bootorder="/pci@i0cf8/pci-bridge@5/ethernet@0/ethernet-phy@0\n")
     with pytest.raises(Panic, match="netboot: every NIC's boot entry returned"):
         m.call("netboot_boot")
     assert u16(m, 0x600) == 0x1234
