@@ -330,6 +330,12 @@ class Loader(Component):
     #: order; it never returns when it boots something (a disk) and returns otherwise.
     #: ``-kernel`` always wins: with a kernel, only the probes run.
     without_kernel: str = ""
+    #: a ``.global`` routine called, when QEMU got no ``-kernel``, before every loader's
+    #: ``without_kernel`` routine (in loader order): what must happen before the first
+    #: ``handoff`` (high-zone allocations, device set-up), so that a ``without_kernel``
+    #: routine that hands over and comes back (a NIC ROM's BEV that found nothing) leaves
+    #: the next one memory the e820 map already reserves.  It returns.
+    prepare: str = ""
 
 
 @dataclass(frozen=True)
