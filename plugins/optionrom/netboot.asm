@@ -74,7 +74,7 @@ netboot_no_bev:
 ; ("/pci@i0cf8/pci-bridge@10/ethernet@0/..."), with the bus numbers the pci walk gave them
 ; (a bridge's secondary bus; 4 device accesses per bridge).
 ; Out: CF clear: EBX = that BEV's index; CF set: no, and EAX = 0 when there is no bootorder
-; file to decide (or no BEV), else nonzero.  Clobbers: EAX, ECX, EDX, ESI, EDI.
+; file to decide (none, or empty, or no BEV), else nonzero.  Clobbers: EAX, ECX, EDX, ESI, EDI.
 netboot_bootindex:
     xor eax, eax
     cmp dword ptr [optionrom_bevs], 0
@@ -83,6 +83,8 @@ netboot_bootindex:
     call fw_cfg_find
     test eax, eax
     jz bootindex_none
+    test ecx, ecx                 ; QEMU's file is empty when no device has a bootindex
+    jz bootindex_empty
     cmp ecx, BOOTORDER_LINE_MAX
     jbe bootindex_fits
     mov ecx, BOOTORDER_LINE_MAX
@@ -161,6 +163,10 @@ bootindex_pop_no:
 bootindex_no:
     mov eax, 1
 bootindex_none:
+    stc
+    ret
+bootindex_empty:
+    xor eax, eax
     stc
     ret
 

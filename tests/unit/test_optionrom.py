@@ -302,7 +302,8 @@ def net_machine(rom, first, *functions, bootorder=None):
     host = pc_host(*functions)
     fw = FwCfg()
     if bootorder is not None:
-        fw.add_file("bootorder", bootorder.encode() + b"\0")
+        fw.add_file("bootorder", bootorder if isinstance(bootorder, bytes)
+                    else bootorder.encode() + b"\0")
     fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
     m = BiosMachine(rom.linked, fw, devices=(Cmos(first), host))
     m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)    # where pci_assign puts ROM BARs
@@ -456,3 +457,10 @@ def test_the_bootorder_file_wins_over_boot_n(net_rom):
                     bootorder="/pci@i0cf8/scsi@4/disk@0,0\n/pci@i0cf8/ethernet@3/ethernet-phy@0\n")
     m.call("netboot_boot")
     assert u16(m, 0x600) == 0 and m.debugcon == b""
+
+
+def test_an_empty_bootorder_file_leaves_it_to_the_cmos_order(net_rom):
+    """QEMU's bootorder file is there, empty, when no device has a bootindex."""
+    m = net_machine(net_rom, 4, (3, nic_with_bev(MARK_BEV)), bootorder=b"")
+    m.call("netboot_boot")
+    assert u16(m, 0x600) == 0x1234
