@@ -464,3 +464,45 @@ def test_an_empty_bootorder_file_leaves_it_to_the_cmos_order(net_rom):
     m = net_machine(net_rom, 4, (3, nic_with_bev(MARK_BEV)), bootorder=b"")
     m.call("netboot_boot")
     assert u16(m, 0x600) == 0x1234
+
+
+def test_network_first_then_the_disk_when_every_bev_returns():
+    """-boot order=nc in a ROM with netboot and disk (BIOS Boot Specification 6.5.1): the
+    disk is found and its drive block allocated before the handoff (Loader.prepare), the
+    BEV runs and returns, then the disk boots with sector 0 read again; the handoff ran
+    once, and the e820 reservation covers the drive block."""
+    from qbootcore.testing.virtio_blk import VirtioBlk
+    rom = build(Selection(board="pc", loaders=["linux", "netboot", "disk"]))
+    disk = bytearray(1 << 20)
+    disk[510:512] = b"\x55\xaa"
+    blk = VirtioBlk(disk)
+    host = pc_host((3, nic_with_bev(MARK_BEV)), (4, blk))
+    fw = FwCfg()
+    fw.add_file("bootorder", b"")
+    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
+    m = BiosMachine(rom.linked, fw, devices=(Cmos(0x24), host, blk))
+    blk.attach(m)
+    m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)
+    host.functions[3 << 3].machine = m
+    m.write(FSEG, bytes(0x10000))
+    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), rom.rom[REGIONS["fseg"].start:])
+    for step in ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
+                 "core_reserve", "pci_assign", "bios16_install"):
+        m.call(step)
+    m.protected_mode()
+    m.call("optionrom_run")
+    handoffs = []
+    m.uc.hook_add(__import__("unicorn").UC_HOOK_CODE,
+                  lambda uc, addr, size, _: handoffs.append(addr),
+                  begin=m.sym("alloc_reserve"), end=m.sym("alloc_reserve"))
+    r = m.call("boot_without_kernel", stop_at=(0x7C00,))
+    assert r.entered == 0x7C00 and r.regs["edx"] & 0xFF == 0x80  # the boot sector, DL = 80h
+    assert u16(m, 0x600) == 0x1234                        # the BEV ran first
+    assert b"netboot: every NIC's boot entry returned" in m.debugcon
+    assert blk.requests == [(0, 0, 512), (0, 0, 512)]     # found, then read again
+    assert len(handoffs) == 1
+    ebda = u16(m, 0x40E) << 4
+    drive = m.u32(ebda + 0x500)                            # EBDA_DISK: drive 80h
+    n = m.u32(m.sym("e820_count"))
+    reserved = [struct.unpack("<QQI", m.read(m.sym("e820_map") + 20 * i, 20)) for i in range(n)]
+    assert any(t == 2 and base <= drive < base + size for base, size, t in reserved), reserved
