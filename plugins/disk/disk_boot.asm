@@ -102,9 +102,44 @@ boot_no_network:
     mov esi, disk_tried
 boot_report:
     call console_puts
+    call order_skipped
+    call console_puts
     mov esi, msg_nothing_2
     call console_puts
     jmp panic_end
+
+; order_skipped: does QEMU's -boot order= name a floppy or a CD-ROM (a, d), which no loader
+; drives, before the hard disk?  Four device accesses (CMOS 3Dh and 38h), on the way to the panic only.
+; Out: ESI = a sentence saying they were skipped, or an empty string.  Clobbers: EAX, ECX, EDX.
+order_skipped:
+    mov al, DISK_CMOS_ORDER
+    out CMOS_INDEX, al
+    in al, CMOS_DATA
+    movzx edx, al
+    mov al, DISK_CMOS_ORDER_THIRD
+    out CMOS_INDEX, al
+    in al, CMOS_DATA
+    and eax, DISK_ORDER_THIRD_MASK
+    shl eax, DISK_ORDER_CODE_BITS
+    or edx, eax                     ; EDX bits 11:0: the three devices, the first lowest
+    mov ecx, DISK_ORDER_SLOTS
+    mov esi, msg_skipped
+skipped_slot:
+    mov eax, edx
+    and eax, DISK_ORDER_CODE_MASK
+    cmp eax, DISK_ORDER_FLOPPY
+    je skipped_done
+    cmp eax, DISK_ORDER_CDROM
+    je skipped_done
+    cmp eax, DISK_ORDER_HARD_DISK
+    je skipped_none                 ; after the disk (QEMU's default "cad"): not asked for
+    shr edx, DISK_ORDER_CODE_BITS
+    dec ecx
+    jnz skipped_slot
+skipped_none:
+    mov esi, msg_skipped_none
+skipped_done:
+    ret
 
 ; disk_try_bdf: boot from a function of bus 0 if it is a disk this loader drives and was
 ; not tried before (disk_tried_map).  In: EBX = bdf.  Out: returns when it did not boot:
@@ -327,5 +362,9 @@ msg_disks:
     .asciz "and no disk boots; tried: "
 msg_none_found:
     .asciz "nothing (no disk controller this ROM drives on PCI bus 0)"
+msg_skipped:
+    .asciz "; -boot order= a (floppy) and d (CD-ROM) skipped: this ROM boots neither"
+msg_skipped_none:
+    .byte 0
 msg_nothing_2:
     .asciz ". Give QEMU -kernel, or a disk with a boot sector."

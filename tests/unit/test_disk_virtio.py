@@ -210,3 +210,36 @@ def test_a_legacy_only_device_is_driven_through_its_io_bar(linked):
     assert not r.regs["eflags"] & 1
     assert m.read(0x10_0000, 100 * 512) == bytes(blk.disk[40 * 512:140 * 512])
     assert [a.kind for a in r.accesses] == ["out"]                 # one notify per request
+
+
+class Cmos:
+    """The RTC's CMOS with QEMU's -boot order= codes (hw/i386/pc.c, set_boot_dev)."""
+
+    def __init__(self, memory):
+        self.index, self.memory = 0, memory
+
+    def port_read(self, port, size):
+        return self.memory.get(self.index, 0) if port == 0x71 else None
+
+    def port_write(self, port, size, value):
+        if port == 0x70:
+            self.index = value & 0x7F
+            return True
+        return False
+
+
+@pytest.mark.parametrize("order, cmos, skipped", [
+    ("dc", {0x3D: 0x23}, True),
+    ("adc", {0x3D: 0x31, 0x38: 0x20}, True),
+    ("cad", {0x3D: 0x12, 0x38: 0x30}, False),     # QEMU's default: after the disk
+    ("cn", {0x3D: 0x42}, False),
+])
+def test_the_message_says_floppy_and_cdrom_were_skipped(linked, order, cmos, skipped):
+    """-boot order= with a or d before c: no loader drives them; the final message says so."""
+    m = machine(linked, VirtioBlk(image(False)))
+    m.devices = (*m.devices, Cmos(cmos))
+    with pytest.raises(Panic) as exc:
+        m.call("disk_boot")
+    message = str(exc.value)
+    assert "virtio-blk 00:03.0 (no boot signature 55AAh in sector 0)" in message
+    assert ("-boot order= a (floppy) and d (CD-ROM) skipped" in message) == skipped, message
