@@ -207,8 +207,14 @@ def init_chain(res: Resolved) -> Fragment:
     lines += [".global boot_without_kernel", "boot_without_kernel:"]
     lines += [f"    call {l.prepare}    ; loader {l.name}, before any handoff"
               for l in res.loaders if l.prepare]
-    lines += [f"    call {l.without_kernel}    ; loader {l.name}, no -kernel"
-              for l in res.loaders if l.without_kernel]
+    # two rounds when the ROM has two such loaders (BIOS Boot Specification: each boot
+    # device in turn): EAX = 1, what QEMU's boot order puts first; EAX = 0, the last chance
+    # (boot what is left, or say why not).  One loader: the last round only.
+    without = [l for l in res.loaders if l.without_kernel]
+    for last in ((1, 0) if len(without) > 1 else (0,)):
+        for l in without:
+            lines += [f"    mov eax, {last}" if last else "    xor eax, eax",
+                      f"    call {l.without_kernel}    ; loader {l.name}, no -kernel"]
     lines += ["    ret", ".global handoff_done", ".bss handoff_done, 4", "handoff:"]
     # BIOS Boot Specification 6.5.1: a boot device may hand over and come back (a BEV that
     # found nothing); the next one's handoff is then the one already done (its allocations

@@ -5,6 +5,7 @@
 
 .bss disk_boot_drive, 4         ; the drive block of the boot drive (80h)
 .bss disk_found, 4              ; 0: disk_find has not run; 1: it ran
+.bss disk_round, 4              ; disk_boot's EAX: 1 in the first round, 0 in the last
 .bss disk_find_esp, 4           ; disk_find's stack, to leave the walk when a disk is found
 .bss disk_rm, RM_SIZE           ; the register block for bios16_enter_real_mode
 .bss disk_tried, DISK_TRIED_SIZE
@@ -52,18 +53,25 @@ boot_next:
 find_done:
     ret
 
-; disk_boot (Loader.without_kernel).  In: nothing (disk_find ran, or runs now).  Out: does
-; not return (enters the boot sector, or panics naming every device it tried, and that the
-; network boot before it returned when it did).
+; disk_boot (Loader.without_kernel).  In: EAX = 1 in the first round of a ROM with another
+; such loader (netboot), 0 in the last; disk_find ran, or runs now.  Out: enters the boot
+; sector; when no disk boots, returns in the first round (the network may come after the
+; disk in QEMU's order) and panics in the last, naming every device it tried and that the
+; network boot returned when it did.
 .global disk_boot
 disk_boot:
+    mov [disk_round], eax
     cmp dword ptr [disk_found], 0
     jne boot_found
     call disk_find
 boot_found:
     mov edi, [disk_boot_drive]
     test edi, edi
-    jz boot_nothing
+    jnz boot_drive_found
+    cmp dword ptr [disk_round], 0
+    je boot_nothing
+    ret
+boot_drive_found:
     cmp byte ptr [handoff_done], 0
     je boot_enter
     ; a boot device before this one handed over and came back (a BEV): sector 0 again, as

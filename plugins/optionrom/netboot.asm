@@ -5,28 +5,38 @@
 
 .bss netboot_block, OPROM_CALL_BLOCK
 .bss netboot_line, BOOTORDER_LINE_MAX + 1
+.bss netboot_tried, 4           ; nonzero once the BEVs were called (or -boot n warned)
 
 ; netboot_boot (Loader.without_kernel, when QEMU got no -kernel): network boot when QEMU
-; asks for the network before the hard disk.  QEMU's bootorder file (-device ...,bootindex=)
-; wins when present: its first line must be a NIC whose ROM gave a BEV (on bus 0 or behind
-; bridges).  Without it, the -boot order in CMOS (netboot_network_first): the network before
-; the hard disk; floppy and CD-ROM are skipped (no loader drives them).
+; asks for it.  QEMU's bootorder file (-device ...,bootindex=) wins when it has lines: its
+; first line must be a NIC whose ROM gave a BEV (on bus 0 or behind bridges).  Without
+; lines, the -boot order in CMOS (netboot_network_first): in the first round (EAX = 1, a
+; ROM with the disk loader too) the network before the hard disk; in the last (EAX = 0)
+; the network anywhere in the list (order=cn: after the disks failed).  Floppy and CD-ROM
+; are skipped (no loader drives them).  The BEVs are called at most once over the rounds.
 ; The BEVs optionrom_run recorded are then called after the handoff, from that NIC's (or the
 ; first) on, in the order they were found.  Two device accesses (CMOS; four when the first
-; two devices are neither disk nor network) and, when there is a bootorder file, one fw_cfg
-; transfer, to decide.
+; two devices decide nothing) and, when there is a bootorder file, one fw_cfg transfer, to
+; decide.
 ; Out: returns when network boot was not asked for (the next loader's turn), with a warning
 ; when -boot n finds no ROM with a BEV, or, with a warning, when every BEV returned (BIOS
 ; Boot Specification 6.5.1: the next boot device's turn; the handoff is done then).
 ; Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
 .global netboot_boot
 netboot_boot:
+    cmp byte ptr [netboot_tried], 0
+    jne netboot_not_asked          ; a round before this one called the BEVs, or warned
+    mov ebx, eax
+    call netboot_network_first
+    sbb ebx, ebx                   ; EBX = 0: the CMOS order asks for the network
+    push ebx
     call netboot_bootindex
+    pop edx
     jnc netboot_go
     test eax, eax
     jnz netboot_not_asked          ; the bootorder file names something else first
-    call netboot_network_first
-    jnc netboot_asked
+    test edx, edx
+    jz netboot_asked
 netboot_not_asked:
     ret
 netboot_asked:
@@ -35,6 +45,7 @@ netboot_asked:
     je netboot_no_bev
 netboot_go:
     ; EBX = the first BEV to call; all of them, wrapping around
+    mov byte ptr [netboot_tried], 1
     push ebx
     call handoff
     pop ebx
@@ -66,6 +77,7 @@ netboot_wrapped:
     mov esi, msg_returned
     jmp warn
 netboot_no_bev:
+    mov byte ptr [netboot_tried], 1
     mov esi, msg_no_bev
     jmp warn
 
@@ -171,9 +183,11 @@ bootindex_empty:
     ret
 
 ; netboot_network_first: does QEMU's -boot order in CMOS (QEMU hw/i386/pc.c, set_boot_dev)
-; name the network before the hard disk?  Register 3Dh holds the first two devices, 38h
-; bits 7:4 the third (read only when the first two decide nothing); floppy and CD-ROM are
-; skipped, code 0 ends the list.  Out: CF clear: yes; CF set: no.  Clobbers: EAX, ECX, EDX.
+; name the network (before the hard disk, in the first round)?  Register 3Dh holds the first
+; two devices, 38h bits 7:4 the third (read only when the first two decide nothing);
+; floppy and CD-ROM are skipped, code 0 ends the list.
+; In: EBX = 1: the first round (the network must come before the hard disk); 0: the last
+; round (anywhere in the list).  Out: CF clear: yes; CF set: no.  Clobbers: EAX, ECX, EDX.
 .global netboot_network_first
 netboot_network_first:
     mov al, CMOS_BOOT_ORDER
@@ -188,7 +202,10 @@ order_slot:
     cmp eax, BOOT_CODE_NETWORK
     je order_yes
     cmp eax, BOOT_CODE_HARD_DISK
-    je order_no
+    jne order_skip
+    test ebx, ebx
+    jnz order_no                  ; the first round: the disk comes first
+order_skip:
     shr edx, BOOT_CODE_BITS
     dec ecx
     jz order_no
