@@ -205,11 +205,25 @@ def init_chain(res: Resolved) -> Fragment:
     lines += ["    mov esi, msg_loaders", "    jmp no_loader_panic"]
     # kernel_check (firmware/boot.asm) calls this when QEMU got no -kernel
     lines += [".global boot_without_kernel", "boot_without_kernel:"]
-    lines += [f"    call {l.without_kernel}    ; loader {l.name}, no -kernel"
-              for l in res.loaders if l.without_kernel]
-    lines += ["    ret", "handoff:"]
+    lines += [f"    call {l.prepare}    ; loader {l.name}, before any handoff"
+              for l in res.loaders if l.prepare]
+    # two rounds when the ROM has two such loaders (BIOS Boot Specification: each boot
+    # device in turn): EAX = 1, what QEMU's boot order puts first; EAX = 0, the last chance
+    # (boot what is left, or say why not).  One loader: the last round only.
+    without = [l for l in res.loaders if l.without_kernel]
+    for last in ((1, 0) if len(without) > 1 else (0,)):
+        for l in without:
+            lines += [f"    mov eax, {last}" if last else "    xor eax, eax",
+                      f"    call {l.without_kernel}    ; loader {l.name}, no -kernel"]
+    lines += ["    ret", ".global handoff_done", ".bss handoff_done, 4", "handoff:"]
+    # BIOS Boot Specification 6.5.1: a boot device may hand over and come back (a BEV that
+    # found nothing); the next one's handoff is then the one already done (its allocations
+    # came before it, Loader.prepare).  Only ROMs with two such loaders pay for the guard.
+    if sum(1 for l in res.loaders if l.without_kernel) > 1:
+        lines += ["    cmp byte ptr [handoff_done], 0", "    jne handoff_ret",
+                  "    mov byte ptr [handoff_done], 1"]
     lines += [f"    call {s.symbol}" for s in handoff]
-    lines += ["    ret", "msg_loaders:", f'    .asciz "{names}"']
+    lines += ["handoff_ret:", "    ret", "msg_loaders:", f'    .asciz "{names}"']
     lines += [f'name_{i}:\n    .asciz "{sym}"' for i, sym in enumerate(names_used, 1)]
     return Fragment(name="init_chain", region="text32", source="\n".join(lines) + "\n",
                     origin="<generated init_chain>")

@@ -328,8 +328,17 @@ class Loader(Component):
     #: a ``.global`` routine called instead of the probes when QEMU got no ``-kernel``
     #: (from ``kernel_check``, through the generated ``boot_without_kernel``), in loader
     #: order; it never returns when it boots something (a disk) and returns otherwise.
+    #: In a ROM with two or more such loaders every one is called twice: first with
+    #: EAX = 1 (boot only what QEMU's boot order puts first), then with EAX = 0 (the last
+    #: round: boot what is left, or say why not); with one loader, once with EAX = 0.
     #: ``-kernel`` always wins: with a kernel, only the probes run.
     without_kernel: str = ""
+    #: a ``.global`` routine called, when QEMU got no ``-kernel``, before every loader's
+    #: ``without_kernel`` routine (in loader order): what must happen before the first
+    #: ``handoff`` (high-zone allocations, device set-up), so that a ``without_kernel``
+    #: routine that hands over and comes back (a NIC ROM's BEV that found nothing) leaves
+    #: the next one memory the e820 map already reserves.  It returns.
+    prepare: str = ""
 
 
 @dataclass(frozen=True)

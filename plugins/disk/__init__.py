@@ -33,5 +33,6 @@ def qboot_loaders():
         constants=(PCI_INC, HERE / "disk.inc", HERE / "virtio.inc", HERE / "int13.inc",
                    HERE / "ahci.inc", HERE / "ide.inc"),
         requires=("bios16", "pci_config"),
+        prepare="disk_find",
         without_kernel="disk_boot",
     )]

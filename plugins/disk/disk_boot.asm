@@ -1,21 +1,29 @@
-; disk_boot: the disk loader's entry when QEMU got no -kernel (Loader.without_kernel, called
-; from kernel_check): find the disks on PCI bus 0, read each one's sector 0 to 0000:7C00,
-; and enter the first with the boot signature in real mode, as a PC BIOS does (BIOS Boot
-; Specification 1.01, 6.5.2).  When none boots, say what was tried and halt.
+; disk_boot: the disk loader when QEMU got no -kernel: disk_find (Loader.prepare, before any
+; handoff: it initialises the disks and allocates their drive blocks) picks the disk, then
+; disk_boot (Loader.without_kernel) enters its boot sector in real mode, as a PC BIOS does
+; (BIOS Boot Specification 1.01, 6.5.2).  When none boots, say what was tried and halt.
 
 .bss disk_boot_drive, 4         ; the drive block of the boot drive (80h)
+.bss disk_found, 4              ; 0: disk_find has not run; 1: it ran
+.bss disk_round, 4              ; disk_boot's EAX: 1 in the first round, 0 in the last
+.bss disk_find_esp, 4           ; disk_find's stack, to leave the walk when a disk is found
 .bss disk_rm, RM_SIZE           ; the register block for bios16_enter_real_mode
 .bss disk_tried, DISK_TRIED_SIZE
 .bss disk_tried_end, 4          ; where the next entry of disk_tried goes
 .bss disk_tried_map, PCI_DEVICES_PER_BUS     ; one bit per devfn of bus 0: already tried
 
-; disk_boot (Loader.without_kernel).  In: nothing.  Out: does not return (boots, or panics
-; naming every device it tried).
-.global disk_boot
-disk_boot:
+; disk_find (Loader.prepare): the bootorder file's functions of bus 0, then bus order; each
+; disk initialised (its drive block allocated before the handoff) and its sector 0 read
+; until one has the boot signature.  Out: disk_boot_drive = its drive block, or 0
+; (disk_tried says what was tried).  Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+.global disk_find
+disk_find:
+    mov dword ptr [disk_found], 1
+    mov dword ptr [disk_boot_drive], 0
     mov dword ptr [disk_tried_end], disk_tried
     cmp dword ptr [board_pci_host], 0
-    je boot_nothing                 ; a machine without PCI (microvm): no disk this loader drives
+    je find_done                    ; a machine without PCI (microvm): no disk this loader drives
+    mov [disk_find_esp], esp
     call disk_bootorder_try
     xor ebx, ebx
 boot_scan:
@@ -42,9 +50,57 @@ boot_next:
     inc ebx
     cmp ebx, PCI_DEVICES_PER_BUS * PCI_FUNCTIONS_PER_DEVICE
     jb boot_scan
+find_done:
+    ret
+
+; disk_boot (Loader.without_kernel).  In: EAX = 1 in the first round of a ROM with another
+; such loader (netboot), 0 in the last; disk_find ran, or runs now.  Out: enters the boot
+; sector; when no disk boots, returns in the first round (the network may come after the
+; disk in QEMU's order) and panics in the last, naming every device it tried and that the
+; network boot returned when it did.
+.global disk_boot
+disk_boot:
+    mov [disk_round], eax
+    cmp dword ptr [disk_found], 0
+    jne boot_found
+    call disk_find
+boot_found:
+    mov edi, [disk_boot_drive]
+    test edi, edi
+    jnz boot_drive_found
+    cmp dword ptr [disk_round], 0
+    je boot_nothing
+    ret
+boot_drive_found:
+    cmp byte ptr [handoff_done], 0
+    je boot_enter
+    ; a boot device before this one handed over and came back (a BEV): sector 0 again, as
+    ; 0000:7C00 is where such a program loads its own
+    call disk_boot_sector
+    jnc boot_enter
+    mov dword ptr [disk_tried_end], disk_tried
+    mov esi, why_reread
+    call tried_puts
+    jmp boot_nothing
+boot_enter:
+    call int13_install
+    call handoff
+    mov esi, disk_rm
+    mov word ptr [esi + RM_IP], BOOT_SECTOR_ADDRESS
+    mov word ptr [esi + RM_SP], BOOT_STACK_TOP
+    mov dword ptr [esi + RM_EDX], BOOT_DRIVE_FIRST_HD
+    mov word ptr [esi + RM_FLAGS], FLAGS_IF
+    jmp bios16_enter_real_mode
 boot_nothing:
     mov esi, msg_nothing_1
     call panic_begin
+    call console_puts
+    cmp byte ptr [handoff_done], 0
+    je boot_no_network
+    mov esi, msg_network
+    call console_puts
+boot_no_network:
+    mov esi, msg_disks
     call console_puts
     mov esi, msg_none_found
     mov eax, [disk_tried_end]
@@ -54,9 +110,44 @@ boot_nothing:
     mov esi, disk_tried
 boot_report:
     call console_puts
+    call order_skipped
+    call console_puts
     mov esi, msg_nothing_2
     call console_puts
     jmp panic_end
+
+; order_skipped: does QEMU's -boot order= name a floppy or a CD-ROM (a, d), which no loader
+; drives, before the hard disk?  Four device accesses (CMOS 3Dh and 38h), on the way to the panic only.
+; Out: ESI = a sentence saying they were skipped, or an empty string.  Clobbers: EAX, ECX, EDX.
+order_skipped:
+    mov al, DISK_CMOS_ORDER
+    out CMOS_INDEX, al
+    in al, CMOS_DATA
+    movzx edx, al
+    mov al, DISK_CMOS_ORDER_THIRD
+    out CMOS_INDEX, al
+    in al, CMOS_DATA
+    and eax, DISK_ORDER_THIRD_MASK
+    shl eax, DISK_ORDER_CODE_BITS
+    or edx, eax                     ; EDX bits 11:0: the three devices, the first lowest
+    mov ecx, DISK_ORDER_SLOTS
+    mov esi, msg_skipped
+skipped_slot:
+    mov eax, edx
+    and eax, DISK_ORDER_CODE_MASK
+    cmp eax, DISK_ORDER_FLOPPY
+    je skipped_done
+    cmp eax, DISK_ORDER_CDROM
+    je skipped_done
+    cmp eax, DISK_ORDER_HARD_DISK
+    je skipped_none                 ; after the disk (QEMU's default "cad"): not asked for
+    shr edx, DISK_ORDER_CODE_BITS
+    dec ecx
+    jnz skipped_slot
+skipped_none:
+    mov esi, msg_skipped_none
+skipped_done:
+    ret
 
 ; disk_try_bdf: boot from a function of bus 0 if it is a disk this loader drives and was
 ; not tried before (disk_tried_map).  In: EBX = bdf.  Out: returns when it did not boot:
@@ -138,21 +229,16 @@ try_no_init:
     mov esi, why_init
     jmp tried_puts
 
-; boot_drive: read sector 0 of a drive to 0000:7C00; enter it when it has the boot
-; signature.  In: EDI = the drive block.  Out: returns when it cannot be read or has no
-; signature (disk_tried says which).  Clobbers: EAX, EBX, ECX, EDX, ESI.
+; boot_drive: read sector 0 of a drive to 0000:7C00; when it has the boot signature, the
+; drive is the boot drive and disk_find returns to its caller (ESP from disk_find_esp).
+; In: EDI = the drive block.  Out: returns when it cannot be read or has no signature
+; (disk_tried says which).  Clobbers: EAX, EBX, ECX, EDX, ESI.
 boot_drive:
     call disk_boot_sector
     jc tried_puts
     mov [disk_boot_drive], edi
-    call int13_install
-    call handoff
-    mov esi, disk_rm
-    mov word ptr [esi + RM_IP], BOOT_SECTOR_ADDRESS
-    mov word ptr [esi + RM_SP], BOOT_STACK_TOP
-    mov dword ptr [esi + RM_EDX], BOOT_DRIVE_FIRST_HD
-    mov word ptr [esi + RM_FLAGS], FLAGS_IF
-    jmp bios16_enter_real_mode
+    mov esp, [disk_find_esp]        ; found: out of the walk, back to disk_find's caller
+    ret
 
 ; disk_boot_sector: read sector 0 of a drive to 0000:7C00 (BOOT_SECTOR_ADDRESS), for the
 ; boot (boot_drive) and INT 19h (disk_int19_pm, bbs.asm).
@@ -274,9 +360,19 @@ why_read:
     .asciz " (sector 0 could not be read)"
 why_signature:
     .asciz " (no boot signature 55AAh in sector 0)"
+why_reread:
+    .asciz "the boot disk (sector 0 could not be read again after the network boot)"
 msg_nothing_1:
-    .asciz "no -kernel, and no disk boots; tried: "
+    .asciz "no -kernel, "
+msg_network:
+    .asciz "the network boot returned (see above), "
+msg_disks:
+    .asciz "and no disk boots; tried: "
 msg_none_found:
     .asciz "nothing (no disk controller this ROM drives on PCI bus 0)"
+msg_skipped:
+    .asciz "; -boot order= a (floppy) and d (CD-ROM) skipped: this ROM boots neither"
+msg_skipped_none:
+    .byte 0
 msg_nothing_2:
     .asciz ". Give QEMU -kernel, or a disk with a boot sector."

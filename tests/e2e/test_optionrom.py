@@ -188,3 +188,17 @@ def test_network_boot_asked_without_a_rom_says_so(tmp_path):
     assert "netboot: -boot n asks for network boot, but no NIC has an option ROM" in r.debugcon
     # then the ROM says it has nothing to boot (the core's kernel_check)
     assert "panic" in r.debugcon, r.describe()
+
+
+def test_boot_order_nc_goes_on_to_the_disk_when_the_network_finds_nothing(grub_image, tmp_path):
+    """-boot order=nc: the NIC's iPXE first, which gets DHCP from user-net but no boot file
+    (no tftp=) and returns from its BEV; then the GRUB disk boots the test kernel."""
+    rom = build(tmp_path / "nc.bin", "--board", "pc", "--loader", "linux",
+                "--loader", "netboot", "--loader", "disk")
+    r = boot(rom, machine="pc", kernel=None, timeout=TIMEOUT * 2, extra=(
+        "-boot", "order=nc", "-netdev", "user,id=n0", "-device", "e1000,netdev=n0",
+        "-drive", f"if=virtio,format=raw,file={grub_image}"))
+    assert r.done and r.report, r.describe()
+    assert "iPXE" in r.serial                                  # the network came first
+    assert "netboot: every NIC's boot entry returned" in r.debugcon
+    assert "grub: booting the test kernel" in r.serial

@@ -152,7 +152,7 @@ def test_the_first_disk_with_a_boot_signature_boots(linked):
 def test_no_bootable_disk_says_what_was_tried(linked):
     m = machine(linked, VirtioBlk(image(False)))
     with pytest.raises(Panic) as exc:
-        m.call("disk_boot")
+        m.call("disk_boot", eax=0)
     message = str(exc.value)
     assert "no -kernel, and no disk boots" in message
     assert "virtio-blk 00:03.0 (no boot signature 55AAh in sector 0)" in message
@@ -162,7 +162,7 @@ def test_no_bootable_disk_says_what_was_tried(linked):
 def test_no_disk_at_all_says_so(linked):
     m = machine(linked, extra=((5, PciFunction(0x8086, 0x10D3)),))
     with pytest.raises(Panic, match="tried: nothing"):
-        m.call("disk_boot")
+        m.call("disk_boot", eax=0)
 
 
 def test_kernel_check_without_kernel_hands_over_to_the_disk_loader(linked):
@@ -190,7 +190,7 @@ def test_a_disk_bootorder_named_is_not_tried_twice(linked):
     m = machine(linked, VirtioBlk(image(False)), VirtioBlk(image(False)),
                 bootorder=b"/pci@i0cf8/scsi@4/disk@0,0\n")
     with pytest.raises(Panic) as exc:
-        m.call("disk_boot")
+        m.call("disk_boot", eax=0)
     assert ("tried: virtio-blk 00:04.0 (no boot signature 55AAh in sector 0), "
             "virtio-blk 00:03.0 (no boot signature 55AAh in sector 0).") in str(exc.value)
 
@@ -210,3 +210,36 @@ def test_a_legacy_only_device_is_driven_through_its_io_bar(linked):
     assert not r.regs["eflags"] & 1
     assert m.read(0x10_0000, 100 * 512) == bytes(blk.disk[40 * 512:140 * 512])
     assert [a.kind for a in r.accesses] == ["out"]                 # one notify per request
+
+
+class Cmos:
+    """The RTC's CMOS with QEMU's -boot order= codes (hw/i386/pc.c, set_boot_dev)."""
+
+    def __init__(self, memory):
+        self.index, self.memory = 0, memory
+
+    def port_read(self, port, size):
+        return self.memory.get(self.index, 0) if port == 0x71 else None
+
+    def port_write(self, port, size, value):
+        if port == 0x70:
+            self.index = value & 0x7F
+            return True
+        return False
+
+
+@pytest.mark.parametrize("order, cmos, skipped", [
+    ("dc", {0x3D: 0x23}, True),
+    ("adc", {0x3D: 0x31, 0x38: 0x20}, True),
+    ("cad", {0x3D: 0x12, 0x38: 0x30}, False),     # QEMU's default: after the disk
+    ("cn", {0x3D: 0x42}, False),
+])
+def test_the_message_says_floppy_and_cdrom_were_skipped(linked, order, cmos, skipped):
+    """-boot order= with a or d before c: no loader drives them; the final message says so."""
+    m = machine(linked, VirtioBlk(image(False)))
+    m.devices = (*m.devices, Cmos(cmos))
+    with pytest.raises(Panic) as exc:
+        m.call("disk_boot", eax=0)
+    message = str(exc.value)
+    assert "virtio-blk 00:03.0 (no boot signature 55AAh in sector 0)" in message
+    assert ("-boot order= a (floppy) and d (CD-ROM) skipped" in message) == skipped, message

@@ -320,7 +320,8 @@ def net_machine(rom, first, *functions, bootorder=None, host=None):
         host = pc_host(*functions)
     fw = FwCfg()
     if bootorder is not None:
-        fw.add_file("bootorder", bootorder.encode() + b"\0")
+        fw.add_file("bootorder", bootorder if isinstance(bootorder, bytes)
+                    else bootorder.encode() + b"\0")
     m = boot_to(rom, host, fw, (Cmos(first), host),
                 ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
                  "core_reserve", "pci_assign", "bios16_install"),
@@ -346,26 +347,27 @@ def test_netboot_only_when_the_network_comes_first(net_rom):
     assert nic.u32(0x30) == nic.mapped_at[0]
     assert m.u32(m.sym("optionrom_bevs") + 8) == NIC_BDF     # the entry's function
     before = len(m.accesses)
-    m.call("netboot_boot")                       # -boot c: the next loader's turn
+    m.call("netboot_boot", eax=0)                       # -boot c: the next loader's turn
     assert [a.address for a in m.accesses[before:]] == [0x70, 0x71]
     assert m.debugcon == b""
 
 
 def test_netboot_without_a_bev_warns_and_returns(net_rom):
     m = net_machine(net_rom, 4, (3, PciFunction(*NIC_IDS, class_code=CLASS_NET)))
-    m.call("netboot_boot")
+    m.call("netboot_boot", eax=0)
     assert b"netboot: -boot n asks for network boot, but no NIC has an option ROM" in m.debugcon
 
 
-def test_netboot_calls_the_bev_and_panics_when_it_returns(net_rom):
-    # the BEV stores a mark at 0000:0600 and returns: nothing booted
+def test_netboot_calls_the_bev_and_warns_when_it_returns(net_rom):
+    # the BEV stores a mark at 0000:0600 and returns: nothing booted, the next loader's turn
     mark = bytes([0x31, 0xC0, 0x8E, 0xD8,                     # xor ax, ax; mov ds, ax
                   0xC7, 0x06, 0x00, 0x06, 0x34, 0x12,         # mov word [600h], 1234h
                   0xCB])                                      # retf
     m = net_machine(net_rom, 4, (3, nic_with_bev(mark)))
-    with pytest.raises(Panic, match="netboot: every NIC's boot entry returned"):
-        m.call("netboot_boot")
+    m.call("netboot_boot", eax=0)
     assert u16(m, 0x600) == 0x1234
+    assert b"netboot: every NIC's boot entry returned" in m.debugcon
+    assert b"the next boot device's turn" in m.debugcon
 
 
 MARK_BEV = bytes([0x31, 0xC0, 0x8E, 0xD8,                  # xor ax, ax; mov ds, ax
@@ -383,12 +385,11 @@ MARK_BEV = bytes([0x31, 0xC0, 0x8E, 0xD8,                  # xor ax, ax; mov ds,
 def test_netboot_when_the_nic_is_first_in_the_bootindex_order(net_rom, bootorder, boots):
     """-device e1000,bootindex=1 (QEMU's bootorder file) without -boot n."""
     m = net_machine(net_rom, 2, (3, nic_with_bev(MARK_BEV)), bootorder=bootorder)
+    m.call("netboot_boot", eax=0)
     if boots:
-        with pytest.raises(Panic, match="netboot: every NIC's boot entry returned"):
-            m.call("netboot_boot")
         assert u16(m, 0x600) == 0x1234
+        assert b"netboot: every NIC's boot entry returned" in m.debugcon
     else:
-        m.call("netboot_boot")
         assert u16(m, 0x600) == 0 and m.debugcon == b""
 
 
@@ -412,6 +413,120 @@ def test_netboot_follows_the_bootorder_path_through_a_bridge(net_rom):
     host.add_bridge(5).add(0, 0, nic_with_bev(MARK_BEV))
     m = net_machine(net_rom, 2, host=host,
                     bootorder="/pci@i0cf8/pci-bridge@5/ethernet@0/ethernet-phy@0\n")
-    with pytest.raises(Panic, match="netboot: every NIC's boot entry returned"):
-        m.call("netboot_boot")
+    m.call("netboot_boot", eax=0)
+    assert b"netboot: every NIC's boot entry returned" in m.debugcon
     assert u16(m, 0x600) == 0x1234
+
+
+@pytest.mark.parametrize("cmos, first_round, network, accesses", [
+    ({0x3D: 0x24}, 1, True, 2),                   # -boot order=nc
+    ({0x3D: 0x42}, 1, False, 2),                  # -boot order=cn: the disk first
+    ({0x3D: 0x42}, 0, True, 2),                   # cn, the last round: the network next
+    ({0x3D: 0x02}, 0, False, 2),                  # c alone: no network in any round
+    ({0x3D: 0x43}, 1, True, 2),                   # dn: the CD-ROM is skipped
+    ({0x3D: 0x31, 0x38: 0x40}, 1, True, 4),       # adn: the third device, from 38h
+    ({0x3D: 0x31, 0x38: 0x20}, 1, False, 4),      # adc
+    ({0x3D: 0x12, 0x38: 0x40}, 0, True, 4),       # can, the last round
+    ({0x3D: 0x03}, 0, False, 2),                  # d alone: neither
+])
+def test_netboot_reads_the_cmos_boot_order(net_rom, cmos, first_round, network, accesses):
+    """QEMU's -boot order= in CMOS 3Dh/38h (hw/i386/pc.c, set_boot_dev): the network before
+    the hard disk in the first round, anywhere in the last; floppy and CD-ROM skipped."""
+    m = net_machine(net_rom, 0, (3, nic_with_bev()))
+    m.devices[0].memory = dict(cmos)
+    before = len(m.accesses)
+    r = m.call("netboot_network_first", ebx=first_round)
+    assert (r.regs["eflags"] & 1 == 0) == network
+    assert len(m.accesses) - before == accesses
+
+
+def test_the_bootorder_file_wins_over_boot_n(net_rom):
+    """A disk first in the bootorder file: -boot n does not call the BEV."""
+    m = net_machine(net_rom, 4, (3, nic_with_bev(MARK_BEV)),
+                    bootorder="/pci@i0cf8/scsi@4/disk@0,0\n/pci@i0cf8/ethernet@3/ethernet-phy@0\n")
+    m.call("netboot_boot", eax=0)
+    assert u16(m, 0x600) == 0 and m.debugcon == b""
+
+
+def test_an_empty_bootorder_file_leaves_it_to_the_cmos_order(net_rom):
+    """QEMU's bootorder file is there, empty, when no device has a bootindex."""
+    m = net_machine(net_rom, 4, (3, nic_with_bev(MARK_BEV)), bootorder=b"")
+    m.call("netboot_boot", eax=0)
+    assert u16(m, 0x600) == 0x1234
+
+
+@pytest.fixture(scope="module")
+def both_rom():
+    return build(Selection(board="pc", loaders=["linux", "netboot", "disk"]))
+
+
+def both_machine(rom, cmos, bootable=True):
+    """A pc with a NIC whose BEV marks 0000:0600 and returns, and a virtio-blk disk."""
+    from qbootcore.testing.virtio_blk import VirtioBlk
+    disk = bytearray(1 << 20)
+    if bootable:
+        disk[510:512] = b"\x55\xaa"
+    blk = VirtioBlk(disk)
+    host = pc_host((3, nic_with_bev(MARK_BEV)), (4, blk))
+    fw = FwCfg()
+    fw.add_file("bootorder", b"")
+    fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in E820))
+    m = BiosMachine(rom.linked, fw, devices=(Cmos(cmos), host, blk))
+    blk.attach(m)
+    m.uc.mem_map(WINDOW, 0xFEC00000 - WINDOW)
+    host.functions[3 << 3].machine = m
+    m.write(FSEG, bytes(0x10000))
+    m.write(REGIONS["fseg"].address(REGIONS["fseg"].start), rom.rom[REGIONS["fseg"].start:])
+    for step in ("pc_init", "fw_cfg_init", "pci_walk", "e820_init", "alloc_init",
+                 "core_reserve", "pci_assign", "bios16_install"):
+        m.call(step)
+    m.protected_mode()
+    m.call("optionrom_run")
+    return m, blk
+
+
+def test_network_first_then_the_disk_when_every_bev_returns(both_rom):
+    """-boot order=nc in a ROM with netboot and disk (BIOS Boot Specification 6.5.1): the
+    disk is found and its drive block allocated before the handoff (Loader.prepare), the
+    BEV runs and returns, then the disk boots with sector 0 read again; the handoff ran
+    once, and the e820 reservation covers the drive block."""
+    m, blk = both_machine(both_rom, 0x24)
+    handoffs = []
+    m.uc.hook_add(__import__("unicorn").UC_HOOK_CODE,
+                  lambda uc, addr, size, _: handoffs.append(addr),
+                  begin=m.sym("alloc_reserve"), end=m.sym("alloc_reserve"))
+    r = m.call("boot_without_kernel", stop_at=(0x7C00,))
+    assert r.entered == 0x7C00 and r.regs["edx"] & 0xFF == 0x80  # the boot sector, DL = 80h
+    assert u16(m, 0x600) == 0x1234                        # the BEV ran first
+    assert b"netboot: every NIC's boot entry returned" in m.debugcon
+    assert blk.requests == [(0, 0, 512), (0, 0, 512)]     # found, then read again
+    assert len(handoffs) == 1
+    ebda = u16(m, 0x40E) << 4
+    drive = m.u32(ebda + 0x500)                            # EBDA_DISK: drive 80h
+    n = m.u32(m.sym("e820_count"))
+    reserved = [struct.unpack("<QQI", m.read(m.sym("e820_map") + 20 * i, 20)) for i in range(n)]
+    assert any(t == 2 and base <= drive < base + size for base, size, t in reserved), reserved
+
+
+def test_order_cn_boots_the_disk_without_the_network(both_rom):
+    m, blk = both_machine(both_rom, 0x42)
+    r = m.call("boot_without_kernel", stop_at=(0x7C00,))
+    assert r.entered == 0x7C00 and u16(m, 0x600) == 0 and m.debugcon == b""
+    assert blk.requests == [(0, 0, 512)]
+
+
+def test_order_cn_tries_the_network_after_the_disks_and_names_both(both_rom):
+    m, blk = both_machine(both_rom, 0x42, bootable=False)
+    with pytest.raises(Panic) as exc:
+        m.call("boot_without_kernel")
+    assert u16(m, 0x600) == 0x1234                        # the BEV ran after the disk
+    message = str(exc.value)
+    assert "no -kernel, the network boot returned (see above), and no disk boots" in message
+    assert "virtio-blk 00:04.0 (no boot signature 55AAh in sector 0)" in message
+
+
+def test_order_c_alone_never_calls_the_bev(both_rom):
+    m, blk = both_machine(both_rom, 0x02, bootable=False)
+    with pytest.raises(Panic, match="no -kernel, and no disk boots"):
+        m.call("boot_without_kernel")
+    assert u16(m, 0x600) == 0
