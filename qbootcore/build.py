@@ -219,7 +219,7 @@ def init_chain(res: Resolved) -> Fragment:
     # BIOS Boot Specification 6.5.1: a boot device may hand over and come back (a BEV that
     # found nothing); the next one's handoff is then the one already done (its allocations
     # came before it, Loader.prepare).  Only ROMs with two such loaders pay for the guard.
-    if sum(1 for l in res.loaders if l.without_kernel) > 1:
+    if len(without) > 1:
         lines += ["    cmp byte ptr [handoff_done], 0", "    jne handoff_ret",
                   "    mov byte ptr [handoff_done], 1"]
     lines += [f"    call {s.symbol}" for s in handoff]
