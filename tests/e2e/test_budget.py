@@ -18,6 +18,7 @@ import pytest
 
 from qbootcore import bench, qemu, stubkernel
 from qbootcore.build import Selection, build, read_recipe, write
+from qbootcore.floor import floor_rom
 from qbootcore.model import TraceRun
 from qbootcore.plugins import registry
 from tests.qemu import boot
@@ -149,3 +150,14 @@ def test_linux_verifies_the_tables_of_the_fast_path(machine, rom, guest):
     if machine != "microvm":   # QEMU gives microvm no SMBIOS
         assert r.report["dmi_vendor"] == "QEMU", r.report
     assert r.dmesg_errors == 0, r.describe()
+
+
+def test_the_floor_rom_boots_the_stub_with_the_least_work(rom, stub, tmp_path):
+    """The bench's floor ROM (qbootcore/floor.py: only what QEMU forces on any firmware)
+    reaches the stub kernel's 32-bit entry, in fewer instructions than any real ROM."""
+    floor = tmp_path / "floor.bin"
+    floor.write_bytes(floor_rom())
+    run = qemu.count_instructions("q35", floor, stub, tmp_path)
+    assert run.entry == "32-bit", run.failure()
+    assert run.instructions is not None and run.instructions < MAX_INSTRUCTIONS["microvm"], \
+        run.instructions
